@@ -1,0 +1,58 @@
+// Compression of rotated log files, and reading any log file back as bytes.
+//
+// Compressed files carry json-file's "lastTime" fact (the time of the last
+// record in the file) so readers can skip whole files by time without
+// decompressing them:
+//  - gzip: FEXTRA holds the raw JSON {"lastTime":"<RFC3339Nano>"}, exactly as
+//    Docker's json-file writes it (not RFC 1952 sub-fields); MTIME 0.
+//  - zstd: the file starts with a skippable frame (magic 0x184D2A50, 4-byte
+//    little-endian length) whose payload is the same JSON, then the data frame.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace logguard {
+
+enum class Codec { kNone, kGzip, kZstd };
+
+// ".gz", ".zst", or "" for kNone.
+std::string_view codec_extension(Codec codec);
+// The codec a file name's extension says, kNone for anything else.
+Codec codec_for_path(std::string_view path);
+
+// Streams src into dst (created or truncated; the caller renames it into
+// place) with the given codec, then fsyncs dst. Throws std::system_error on
+// I/O errors. Never loads the whole file into memory.
+// A last_time_nanos <= 0 means unknown: the header then carries no lastTime
+// (gzip without FEXTRA, zstd without the skippable frame).
+void compress_file(const std::string& src, const std::string& dst, Codec codec,
+                   int64_t last_time_nanos);
+// Same, reading from an open descriptor (left open), so a caller can open the
+// source while it holds a lock that keeps the file's name from changing.
+void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos);
+
+// The lastTime recorded in a compressed file's header, read without
+// decompressing; nullopt if absent, unreadable or the file is plain.
+std::optional<int64_t> read_last_time(const std::string& path);
+
+// Sequential bytes of one log file, decompressed when its name says so.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Up to n bytes into buf; 0 at the end. Throws std::runtime_error on
+  // corrupt compressed data, std::system_error on I/O errors.
+  virtual size_t read(char* buf, size_t n) = 0;
+};
+
+// Opens path for reading; the codec comes from codec_for_path(path).
+// Throws std::system_error (e.g. ENOENT) if it cannot be opened.
+std::unique_ptr<ByteSource> open_byte_source(const std::string& path);
+// Same, over an already open descriptor (takes ownership of fd).
+std::unique_ptr<ByteSource> open_byte_source(int fd, Codec codec);
+
+}  // namespace logguard

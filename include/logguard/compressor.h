@@ -1,0 +1,78 @@
+// Compressor: the one background thread that compresses rotated log files for
+// the whole plugin, at idle I/O priority and nice 19, so compression never
+// competes with the containers' writes for the disk or the CPU.
+//
+// The owner of a file (LogFile) stays in charge of its names: a job pins the
+// source while the worker opens it, and decides at the end where the result
+// goes. That way rotation never waits for a compression, and a file renamed
+// (.1 -> .2) or deleted while it is compressed is still handled correctly.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "logguard/compression.h"
+
+namespace logguard {
+
+struct CompressionJob {
+  // Where the worker writes the compressed bytes (then fsyncs them). A name
+  // that readers and recovery know as a temporary.
+  std::string temp_path;
+  Codec codec = Codec::kGzip;
+  // Time of the file's last record for the header; <= 0 if unknown.
+  int64_t last_time_nanos = 0;
+  // Calls open(path) with the source's current path while the owner holds the
+  // lock that keeps the file from being renamed, so what gets opened is this
+  // job's file. Returns false (open not called) if the file is gone or no
+  // longer needs compressing.
+  std::function<bool(const std::function<void(const std::string& path)>& open)> pin_source;
+  // Called exactly once for every accepted job, on the worker: written=true
+  // after temp_path was completely written and synced, false if the job failed
+  // or was dropped at stop(). The owner renames the temp into place or removes it.
+  std::function<void(bool written)> finish;
+};
+
+// What LogFile submits to; tests substitute a queue they drive by hand.
+class CompressionQueue {
+ public:
+  virtual ~CompressionQueue() = default;
+  // Never blocks. False if the job was refused (queue full or stopped); then
+  // finish is not called and the file simply stays uncompressed.
+  virtual bool submit(CompressionJob job) = 0;
+};
+
+class Compressor : public CompressionQueue {
+ public:
+  // Starts the worker thread. At most `capacity` jobs wait behind the running one.
+  explicit Compressor(size_t capacity = 256);
+  ~Compressor() override;
+  Compressor(const Compressor&) = delete;
+  Compressor& operator=(const Compressor&) = delete;
+
+  bool submit(CompressionJob job) override;
+  // Lets the running job finish, finishes waiting jobs with written=false,
+  // joins the worker. Later submits are refused. Idempotent.
+  void stop();
+  // Jobs waiting (not counting the one running), for metrics.
+  size_t queued() const;
+
+ private:
+  void run();
+  static void execute(CompressionJob& job);
+
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<CompressionJob> jobs_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace logguard

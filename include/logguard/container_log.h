@@ -1,0 +1,50 @@
+// ContainerLog: one container's log files and the watch that wakes their
+// followers. Shared by every logging session of the container (the engine
+// opens a second session for `docker logs` of a stopped container, and a
+// restarting container may briefly have two), so writes are serialized here
+// and the files have exactly one owner in the process.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "logguard/log_file.h"
+#include "logguard/log_watch.h"
+
+namespace logguard {
+
+class ContainerLog {
+ public:
+  ContainerLog(FileSystem& fs, std::string dir, std::string base_name, RotationPolicy policy,
+               CompressionQueue* compressor);
+  // Closes the files and tells followers that no more data will come.
+  ~ContainerLog();
+
+  const std::string& dir() const { return dir_; }
+  const std::string& base_name() const { return base_name_; }
+  const std::shared_ptr<LogWatch>& watch() const { return watch_; }
+
+  // Opens the files (recovering after a crash) unless already open.
+  // Throws on I/O errors.
+  void open();
+  // Appends whole encoded records, then makes them visible to readers.
+  // Throws on I/O errors; records not yet written stay buffered in LogFile.
+  template <typename Fn>
+  void write(Fn&& append_records) {
+    std::lock_guard lock(mu_);
+    append_records(file_);
+    file_.flush();
+  }
+
+ private:
+  std::string dir_;
+  std::string base_name_;
+  std::shared_ptr<LogWatch> watch_;
+  std::mutex mu_;
+  bool opened_ = false;  // guarded by mu_
+  LogFile file_;
+};
+
+}  // namespace logguard

@@ -1,0 +1,54 @@
+// The json-file record: one JSON object per line, byte-compatible with
+// Docker's json-file driver (moby daemon/logger/jsonfilelog/jsonlog), so tools
+// that read json-file logs read ours unchanged:
+//   {"log":"hello\n","stream":"stdout","attrs":{"k":"v"},"time":"2025-03-04T10:11:12.1234567Z"}\n
+// Keys in that order; "log" omitted if empty, "stream" omitted if empty,
+// "attrs" omitted if none (keys sorted); "time" always.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace logguard {
+
+// Sorted by key (the caller keeps them sorted, as Go's map encoding does).
+using Attrs = std::vector<std::pair<std::string, std::string>>;
+
+struct RecordView {
+  std::string_view log;     // the bytes as the container wrote them, '\n' included if complete
+  std::string_view stream;  // "stdout" / "stderr"
+  int64_t time_nanos = 0;   // Unix nanoseconds, UTC
+  const Attrs* attrs = nullptr;
+};
+
+// Appends the encoded record including its trailing '\n'. Escaping as
+// json-file: '"' and '\\' backslashed; \n \r as such; other bytes < 0x20 and
+// '<' '>' '&' as \u00XX; invalid UTF-8 bytes as \ufffd; U+2028/9 as \u2028/9.
+// Returns false and appends nothing if the time cannot be rendered.
+bool append_json_record(std::string& out, const RecordView& record);
+
+// The exact number of bytes append_json_record would append, computed without
+// building the record (the limiter charges this for lines it may drop).
+size_t json_record_size(const RecordView& record);
+
+struct Record {
+  std::string log;
+  std::string stream;
+  int64_t time_nanos = 0;
+  Attrs attrs;
+};
+
+// Decodes one line (with or without its trailing '\n'). Fast path for the
+// exact shape we and json-file write; falls back to a full JSON parser for
+// anything else. nullopt if the line is not a valid record (no parsable time).
+std::optional<Record> parse_json_record(std::string_view line);
+
+// Only the "time" of a record, cheaply (for binary search by time).
+std::optional<int64_t> parse_json_record_time(std::string_view line);
+
+}  // namespace logguard

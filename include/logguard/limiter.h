@@ -1,0 +1,124 @@
+// Limiter: one container's budget. Decides for every chunk the engine sends
+// whether it is written, dropped or must wait, counts what it drops, and
+// composes the drop notices written into the container's own log. Pure: the
+// session passes the times, so tests drive it with made-up clocks.
+//
+// Rules:
+//  - Buckets (token_bucket.h): bytes (charged the chunk's json-file record
+//    size) and lines (charged 1 per line). A line is admitted when every
+//    bucket in force holds tokens; an unlimited container admits everything.
+//  - A line that Docker split into 16 KiB chunks is decided as a whole at its
+//    first chunk, per stream (stdout and stderr lines may interleave); its
+//    later chunks follow that decision, and admitted ones are charged even
+//    if that puts the byte bucket into debt. A chunk continuing no open line
+//    (the session started mid-line) is decided as a new line.
+//  - on-limit=block: instead of dropping, offer() says how long to wait; the
+//    caller sleeps and offers the same chunk again.
+//  - Notices (only with drop_notice; counting always happens): a stream's
+//    drops accumulate until a notice covers them. One is due when the stream
+//    has had no drop for 1 s (the flood is over; a flood alternates admits
+//    and drops so quickly that "the next admit" would mean a notice per
+//    line), when its first uncovered drop is 10 s old (a reminder while the
+//    flood lasts), and at stream end. Notices are not charged to buckets.
+//  - Exactness: per stream, lines admitted + dropped lines of all notices =
+//    lines received (lines = line starts), and the same for raw bytes.
+//  - The drop path allocates nothing and formats nothing; text is made only
+//    when a notice is collected.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "logguard/json_record.h"
+#include "logguard/options.h"
+#include "logguard/token_bucket.h"
+
+namespace logguard {
+
+struct Chunk {
+  std::string_view stream;   // "stdout" / "stderr"
+  size_t encoded_bytes = 0;  // its json-file record size: what the byte bucket charges
+  size_t raw_bytes = 0;      // line bytes, +1 if it ends a line: what notices count
+  bool starts_line = true;   // false for the 2nd and later chunks of a split line
+  bool ends_line = true;     // false for all but the last chunk of a split line
+};
+
+// A record to write into the container's log, on `stream`, at collect time:
+//   logguard: dropped 123456 lines (11.8 MB) from stdout between <t0> and
+//   <t1>; limit rate=1MB/s burst=10MB
+// with attrs (sorted) logguard.dropped_bytes, logguard.dropped_lines,
+// logguard.limit ("rate", "line-rate" or "rate,line-rate": what dropped them)
+// and logguard.since (RFC3339Nano of the first drop covered).
+struct Notice {
+  std::string stream;
+  std::string text;
+  Attrs attrs;
+};
+
+class Limiter {
+ public:
+  explicit Limiter(LimitOptions options);
+
+  enum class Verdict { kAdmit, kDrop, kWait };
+  struct Decision {
+    Verdict verdict;
+    int64_t wait_nanos = 0;  // kWait only: sleep this long, then offer again
+  };
+  // mono_now: monotonic ns for the buckets; wall_now: Unix ns for notices.
+  Decision offer(const Chunk& chunk, int64_t mono_now, int64_t wall_now);
+
+  // Appends the notices due at mono_now, in stream order of first use;
+  // stream_ending makes every pending one due.
+  void collect_notices(int64_t mono_now, int64_t wall_now, bool stream_ending,
+                       std::vector<Notice>& out);
+  // When the earliest pending notice becomes due (monotonic ns), so the
+  // session can wake for it when the container goes quiet; nullopt if none.
+  std::optional<int64_t> next_notice_due() const;
+
+  struct Totals {
+    uint64_t lines_received = 0, lines_admitted = 0, lines_dropped = 0;
+    uint64_t bytes_received = 0, bytes_admitted = 0, bytes_dropped = 0;  // raw bytes
+  };
+  Totals totals() const { return totals_; }
+  const LimitOptions& options() const { return options_; }
+
+  static constexpr int64_t kQuietNanos = 1'000'000'000;      // run ends after 1 s without drops
+  static constexpr int64_t kReminderNanos = 10'000'000'000;  // notice at least this often
+
+ private:
+  enum LimitBits : unsigned { kByByteRate = 1, kByLineRate = 2 };
+
+  struct Stream {
+    std::string name;
+    bool in_line = false;        // a line started and has not ended
+    bool line_admitted = false;  // the decision for that line
+    unsigned line_limits = 0;    // LimitBits that dropped it
+    // Drops not yet covered by a notice.
+    uint64_t pending_lines = 0;
+    uint64_t pending_bytes = 0;
+    unsigned pending_limits = 0;  // LimitBits
+    bool pending = false;
+    int64_t first_drop_mono = 0, last_drop_mono = 0;
+    int64_t first_drop_wall = 0, last_drop_wall = 0;
+  };
+
+  Stream& stream(std::string_view name);
+  Decision decide_line(Stream& s, const Chunk& chunk, int64_t mono_now, int64_t wall_now);
+  void admit(Stream& s, const Chunk& chunk, bool new_line);
+  void drop(Stream& s, const Chunk& chunk, bool new_line, unsigned limits, int64_t mono_now,
+            int64_t wall_now);
+  bool notice_due(const Stream& s, int64_t mono_now) const;
+  Notice make_notice(const Stream& s) const;
+
+  LimitOptions options_;
+  std::optional<TokenBucket> bytes_;
+  std::optional<TokenBucket> lines_;
+  std::vector<Stream> streams_;
+  Totals totals_;
+};
+
+}  // namespace logguard

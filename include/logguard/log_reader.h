@@ -1,0 +1,55 @@
+// Reading a container's log back (ReadLogs): every file of the log, oldest to
+// newest, as json-file records, with Docker's tail / since / until / follow
+// semantics (docker-plugin-protocol.md §4.3, §6.3).
+//
+// Files: rotated "<base>.N" … "<base>.1" (each possibly ".gz" or ".zst"),
+// then the current "<base>"; "*.tmp" and other names are ignored. Readers
+// take no lock the writer holds: they open the files up front (descriptors
+// survive the writer's renames) and snapshot the current file's size.
+//
+// Cost: tail N reads the newest files backwards and touches older (possibly
+// compressed) files only when the newer ones hold fewer than N records; since
+// skips compressed files by their lastTime and binary-searches plain files,
+// so neither grows with the history they skip.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "logguard/json_record.h"
+#include "logguard/log_watch.h"
+
+namespace logguard {
+
+struct ReadRequest {
+  int64_t since_nanos = 0;  // 0: unset; else records older than this are skipped
+  int64_t until_nanos = 0;  // 0: unset; else reading ends at the first record after this
+  int tail = -1;            // < 0: all history; 0: none; N: the last N records (before since/until)
+  bool follow = false;      // after the history, deliver new records as they are written
+};
+
+// Where records go; implemented by the ReadLogs stream.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // Delivers one record; false when the client went away (reading stops).
+  virtual bool write(const Record& record) = 0;
+  // Sends what write() buffered; called before reading waits (follow) and at
+  // the end. False when the client went away.
+  virtual bool flush() { return true; }
+  // A socket whose hang-up (POLLRDHUP) ends an idle follow; -1 if none.
+  virtual int hangup_fd() const { return -1; }
+};
+
+// Streams the records of <dir>/<base_name> and its rotations to sink.
+// Without follow (or with a null watch) it returns after the history as of
+// the call. With follow it then waits, without polling, for the watch's
+// notifications and returns once the watch is closed and everything written
+// before that was delivered, when until is passed, or when the client leaves.
+// Rotations while following are followed without loss or duplicates.
+// Corrupt lines and unreadable files are skipped with a warning.
+void read_logs(const std::string& dir, const std::string& base_name, const ReadRequest& request,
+               RecordSink& sink, std::shared_ptr<LogWatch> watch);
+
+}  // namespace logguard

@@ -1,0 +1,406 @@
+#include "logguard/compression.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <stdexcept>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "logguard/time_format.h"
+
+namespace logguard {
+namespace {
+
+constexpr size_t kChunk = 128 * 1024;
+constexpr uint32_t kSkippableMagic = 0x184D2A50;  // zstd skippable frame, variant 0
+constexpr size_t kMaxHeaderJson = 64 * 1024;
+constexpr int kZstdLevel = 3;
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes now, reporting errors (a write-back error may only show here).
+  void close(const std::string& path) {
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0 && errno != EINTR) throw_errno("close " + path);
+  }
+
+ private:
+  int fd_;
+};
+
+size_t read_some(int fd, char* buf, size_t n, const char* what) {
+  for (;;) {
+    ssize_t r = ::read(fd, buf, n);
+    if (r >= 0) return static_cast<size_t>(r);
+    if (errno != EINTR) throw_errno(what);
+  }
+}
+
+size_t pread_some(int fd, char* buf, size_t n, uint64_t offset) {
+  for (;;) {
+    ssize_t r = ::pread(fd, buf, n, static_cast<off_t>(offset));
+    if (r >= 0) return static_cast<size_t>(r);
+    if (errno != EINTR) throw_errno("read of the file to compress");
+  }
+}
+
+void write_all(int fd, const char* data, size_t n, const std::string& path) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write " + path);
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+void put_le32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t get_le32(const unsigned char* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+// {"lastTime":"..."} as Go's json.Marshal writes it; empty when unknown.
+std::string last_time_json(int64_t last_time_nanos) {
+  if (last_time_nanos <= 0) return {};
+  return nlohmann::json{{"lastTime", format_rfc3339nano(last_time_nanos)}}.dump();
+}
+
+std::optional<int64_t> parse_last_time_json(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find("lastTime");
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  const auto& s = it->get_ref<const std::string&>();
+  if (is_zero_go_time(s)) return std::nullopt;
+  return parse_rfc3339(s);
+}
+
+// Streams src (from offset 0) through `step`, which consumes input and
+// writes output; `step(nullptr, 0)` is called once at the end to finish.
+template <typename Step>
+void pump(int src_fd, Step&& step) {
+  std::vector<char> in(kChunk);
+  uint64_t offset = 0;
+  for (;;) {
+    size_t n = pread_some(src_fd, in.data(), in.size(), offset);
+    if (n == 0) break;
+    offset += n;
+    step(in.data(), n);
+  }
+  step(nullptr, 0);
+}
+
+// gzip as Go's gzip.Writer with Header.Extra: default level, MTIME 0, OS 255,
+// FEXTRA holding the raw lastTime JSON.
+void gzip_stream(int src_fd, int dst_fd, const std::string& dst, const std::string& json) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("deflateInit2 failed");
+  }
+  std::unique_ptr<z_stream, decltype(&deflateEnd)> guard(&zs, &deflateEnd);
+  gz_header header{};
+  header.os = 255;
+  header.time = 0;
+  if (!json.empty()) {
+    header.extra = reinterpret_cast<Bytef*>(const_cast<char*>(json.data()));
+    header.extra_len = static_cast<uInt>(json.size());
+  }
+  deflateSetHeader(&zs, &header);
+  std::vector<char> out(kChunk);
+  pump(src_fd, [&](const char* data, size_t n) {
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    zs.avail_in = static_cast<uInt>(n);
+    const int flush = data ? Z_NO_FLUSH : Z_FINISH;
+    int rc;
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(out.data());
+      zs.avail_out = static_cast<uInt>(out.size());
+      rc = deflate(&zs, flush);
+      if (rc == Z_STREAM_ERROR) throw std::runtime_error("deflate failed");
+      write_all(dst_fd, out.data(), out.size() - zs.avail_out, dst);
+    } while (zs.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+  });
+}
+
+// A skippable frame holding the lastTime JSON, then one zstd frame with a checksum.
+void zstd_stream(int src_fd, int dst_fd, const std::string& dst, const std::string& json) {
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  if (!cctx) throw std::runtime_error("ZSTD_createCCtx failed");
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kZstdLevel);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+  if (!json.empty()) {
+    std::string frame;
+    put_le32(frame, kSkippableMagic);
+    put_le32(frame, static_cast<uint32_t>(json.size()));
+    frame += json;
+    write_all(dst_fd, frame.data(), frame.size(), dst);
+  }
+  std::vector<char> out(ZSTD_CStreamOutSize());
+  pump(src_fd, [&](const char* data, size_t n) {
+    ZSTD_inBuffer in{data, n, 0};
+    const ZSTD_EndDirective mode = data ? ZSTD_e_continue : ZSTD_e_end;
+    size_t remaining;
+    do {
+      ZSTD_outBuffer o{out.data(), out.size(), 0};
+      remaining = ZSTD_compressStream2(cctx.get(), &o, &in, mode);
+      if (ZSTD_isError(remaining)) throw std::runtime_error(ZSTD_getErrorName(remaining));
+      write_all(dst_fd, out.data(), o.pos, dst);
+    } while (mode == ZSTD_e_end ? remaining != 0 : in.pos < in.size);
+  });
+}
+
+class PlainSource : public ByteSource {
+ public:
+  explicit PlainSource(int fd) : fd_(fd) {}
+  size_t read(char* buf, size_t n) override { return read_some(fd_.get(), buf, n, "read log file"); }
+
+ private:
+  Fd fd_;
+};
+
+// Input side shared by the decoders: a fixed buffer refilled from the file.
+class Input {
+ public:
+  explicit Input(int fd) : fd_(fd), buf_(kChunk) {}
+  // Refills when empty; false at end of file.
+  bool fill() {
+    if (pos_ < len_) return true;
+    if (eof_) return false;
+    len_ = read_some(fd_.get(), buf_.data(), buf_.size(), "read log file");
+    pos_ = 0;
+    eof_ = len_ == 0;
+    return !eof_;
+  }
+  const char* data() const { return buf_.data() + pos_; }
+  size_t size() const { return len_ - pos_; }
+  void consume(size_t n) { pos_ += n; }
+
+ private:
+  Fd fd_;
+  std::vector<char> buf_;
+  size_t pos_ = 0;
+  size_t len_ = 0;
+  bool eof_ = false;
+};
+
+// gunzip, accepting concatenated members as gzip(1) and Go's reader do.
+class GzipSource : public ByteSource {
+ public:
+  explicit GzipSource(int fd) : in_(fd) {
+    if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+  }
+  ~GzipSource() override { inflateEnd(&zs_); }
+
+  size_t read(char* buf, size_t n) override {
+    n = std::min(n, size_t{1} << 30);  // avail_out is 32 bits
+    zs_.next_out = reinterpret_cast<Bytef*>(buf);
+    zs_.avail_out = static_cast<uInt>(n);
+    while (n > 0 && zs_.avail_out == n) {
+      if (!in_.fill()) {
+        if (in_member_ || members_ == 0) throw std::runtime_error("truncated gzip data");
+        return 0;
+      }
+      if (!in_member_) {
+        inflateReset(&zs_);
+        in_member_ = true;
+      }
+      zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in_.data()));
+      zs_.avail_in = static_cast<uInt>(in_.size());
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      in_.consume(in_.size() - zs_.avail_in);
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+        ++members_;
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw std::runtime_error(std::string("corrupt gzip data: ") + (zs_.msg ? zs_.msg : "?"));
+      }
+    }
+    return n - zs_.avail_out;
+  }
+
+ private:
+  Input in_;
+  z_stream zs_{};
+  bool in_member_ = false;
+  int members_ = 0;
+};
+
+// Streaming zstd; skippable frames (our lastTime header) are skipped by the decoder.
+class ZstdSource : public ByteSource {
+ public:
+  explicit ZstdSource(int fd) : in_(fd), dctx_(ZSTD_createDCtx(), &ZSTD_freeDCtx) {
+    if (!dctx_) throw std::runtime_error("ZSTD_createDCtx failed");
+  }
+
+  size_t read(char* buf, size_t n) override {
+    ZSTD_outBuffer out{buf, n, 0};
+    while (n > 0 && out.pos == 0) {
+      bool more = in_.fill();
+      if (!more && frame_done_) return 0;
+      ZSTD_inBuffer in{in_.data(), in_.size(), 0};
+      size_t rc = ZSTD_decompressStream(dctx_.get(), &out, &in);
+      if (ZSTD_isError(rc)) {
+        throw std::runtime_error(std::string("corrupt zstd data: ") + ZSTD_getErrorName(rc));
+      }
+      in_.consume(in.pos);
+      frame_done_ = rc == 0;
+      if (!more && out.pos == 0) throw std::runtime_error("truncated zstd data");
+    }
+    return out.pos;
+  }
+
+ private:
+  Input in_;
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx_;
+  bool frame_done_ = false;
+};
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Reads exactly n bytes at offset; false if the file is shorter.
+bool pread_exact(int fd, unsigned char* buf, size_t n, uint64_t offset) {
+  while (n > 0) {
+    size_t r = pread_some(fd, reinterpret_cast<char*>(buf), n, offset);
+    if (r == 0) return false;
+    buf += r;
+    n -= r;
+    offset += r;
+  }
+  return true;
+}
+
+std::optional<std::string> read_gzip_extra(int fd) {
+  unsigned char h[12];
+  if (!pread_exact(fd, h, sizeof h, 0)) return std::nullopt;
+  if (h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || (h[3] & 0x04) == 0) return std::nullopt;
+  size_t len = size_t{h[10]} | size_t{h[11]} << 8;
+  std::string extra(len, '\0');
+  if (!pread_exact(fd, reinterpret_cast<unsigned char*>(extra.data()), len, sizeof h)) return std::nullopt;
+  return extra;
+}
+
+std::optional<std::string> read_zstd_skippable(int fd) {
+  unsigned char h[8];
+  if (!pread_exact(fd, h, sizeof h, 0)) return std::nullopt;
+  if ((get_le32(h) & 0xFFFFFFF0u) != kSkippableMagic) return std::nullopt;
+  size_t len = get_le32(h + 4);
+  if (len > kMaxHeaderJson) return std::nullopt;
+  std::string payload(len, '\0');
+  if (!pread_exact(fd, reinterpret_cast<unsigned char*>(payload.data()), len, sizeof h)) {
+    return std::nullopt;
+  }
+  return payload;
+}
+
+}  // namespace
+
+std::string_view codec_extension(Codec codec) {
+  switch (codec) {
+    case Codec::kGzip:
+      return ".gz";
+    case Codec::kZstd:
+      return ".zst";
+    case Codec::kNone:
+      break;
+  }
+  return "";
+}
+
+Codec codec_for_path(std::string_view path) {
+  if (ends_with(path, ".gz")) return Codec::kGzip;
+  if (ends_with(path, ".zst")) return Codec::kZstd;
+  return Codec::kNone;
+}
+
+void compress_file(const std::string& src, const std::string& dst, Codec codec,
+                   int64_t last_time_nanos) {
+  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) throw_errno("open " + src);
+  compress_file(in.get(), dst, codec, last_time_nanos);
+}
+
+void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos) {
+  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+  if (out.get() < 0) throw_errno("open " + dst);
+  try {
+    const std::string json = last_time_json(last_time_nanos);
+    switch (codec) {
+      case Codec::kGzip:
+        gzip_stream(src_fd, out.get(), dst, json);
+        break;
+      case Codec::kZstd:
+        zstd_stream(src_fd, out.get(), dst, json);
+        break;
+      case Codec::kNone:
+        throw std::invalid_argument("compress_file: no codec");
+    }
+    // Synced before the caller renames it into place: a compressed name never
+    // points at data that is not all there.
+    if (::fsync(out.get()) != 0) throw_errno("fsync " + dst);
+    out.close(dst);
+  } catch (...) {
+    ::unlink(dst.c_str());
+    throw;
+  }
+}
+
+std::optional<int64_t> read_last_time(const std::string& path) {
+  Codec codec = codec_for_path(path);
+  if (codec == Codec::kNone) return std::nullopt;
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::nullopt;
+  try {
+    auto json = codec == Codec::kGzip ? read_gzip_extra(fd.get()) : read_zstd_skippable(fd.get());
+    if (!json) return std::nullopt;
+    return parse_last_time_json(*json);
+  } catch (const std::system_error&) {
+    return std::nullopt;
+  }
+}
+
+std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_errno("open " + path);
+  return open_byte_source(fd, codec_for_path(path));
+}
+
+std::unique_ptr<ByteSource> open_byte_source(int fd, Codec codec) {
+  switch (codec) {
+    case Codec::kGzip:
+      return std::make_unique<GzipSource>(fd);
+    case Codec::kZstd:
+      return std::make_unique<ZstdSource>(fd);
+    case Codec::kNone:
+      break;
+  }
+  return std::make_unique<PlainSource>(fd);
+}
+
+}  // namespace logguard

@@ -1,0 +1,120 @@
+#include "logguard/compressor.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+namespace logguard {
+namespace {
+
+// From linux/ioprio.h, which glibc does not wrap.
+constexpr int kIoprioWhoProcess = 1;
+constexpr int kIoprioClassIdle = 3;
+constexpr int kIoprioClassShift = 13;
+
+// Applies to the calling thread only: Linux keeps I/O priority and nice value
+// per thread, so the plugin's writers keep their normal priority.
+void lower_this_thread_priority() {
+  pthread_setname_np(pthread_self(), "compressor");
+  if (syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, kIoprioClassIdle << kIoprioClassShift) != 0) {
+    spdlog::warn("compressor: cannot set idle I/O priority: {}", std::strerror(errno));
+  }
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19) != 0) {
+    spdlog::warn("compressor: cannot set nice 19: {}", std::strerror(errno));
+  }
+}
+
+void finish(CompressionJob& job, bool written) {
+  try {
+    job.finish(written);
+  } catch (const std::exception& e) {
+    spdlog::error("compressor: putting {} in place failed: {}", job.temp_path, e.what());
+  } catch (...) {
+    spdlog::error("compressor: putting {} in place failed", job.temp_path);
+  }
+}
+
+}  // namespace
+
+Compressor::Compressor(size_t capacity) : capacity_(capacity), worker_([this] { run(); }) {}
+
+Compressor::~Compressor() { stop(); }
+
+bool Compressor::submit(CompressionJob job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || jobs_.size() >= capacity_) return false;
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Compressor::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
+}
+
+size_t Compressor::queued() const {
+  std::lock_guard lock(mu_);
+  return jobs_.size();
+}
+
+void Compressor::run() {
+  lower_this_thread_priority();
+  for (;;) {
+    CompressionJob job;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) break;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    execute(job);
+  }
+  std::deque<CompressionJob> abandoned;
+  {
+    std::lock_guard lock(mu_);
+    abandoned.swap(jobs_);
+  }
+  for (auto& job : abandoned) finish(job, false);
+}
+
+// Opens the source while its owner pins it, compresses it into the temp
+// (written and synced), and lets the owner put the result in place. Nothing a
+// job does can end the worker.
+void Compressor::execute(CompressionJob& job) {
+  int fd = -1;
+  bool written = false;
+  try {
+    bool pinned = job.pin_source([&](const std::string& path) {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path);
+    });
+    if (pinned) {
+      compress_file(fd, job.temp_path, job.codec, job.last_time_nanos);
+      written = true;
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("compressor: {} not compressed, the file stays plain: {}", job.temp_path, e.what());
+  } catch (...) {
+    spdlog::warn("compressor: {} not compressed, the file stays plain", job.temp_path);
+  }
+  if (fd >= 0) ::close(fd);
+  finish(job, written);
+}
+
+}  // namespace logguard

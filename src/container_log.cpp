@@ -1,0 +1,31 @@
+#include "logguard/container_log.h"
+
+#include <spdlog/spdlog.h>
+
+namespace logguard {
+
+ContainerLog::ContainerLog(FileSystem& fs, std::string dir, std::string base_name,
+                           RotationPolicy policy, CompressionQueue* compressor)
+    : dir_(std::move(dir)),
+      base_name_(std::move(base_name)),
+      watch_(LogWatch::create()),
+      file_(fs, dir_, base_name_, policy, compressor, watch_) {}
+
+ContainerLog::~ContainerLog() {
+  try {
+    std::lock_guard lock(mu_);
+    file_.close();
+  } catch (const std::exception& e) {
+    spdlog::error("closing the log in {} failed, buffered records are lost: {}", dir_, e.what());
+  }
+  watch_->close();
+}
+
+void ContainerLog::open() {
+  std::lock_guard lock(mu_);
+  if (opened_) return;  // a second session of a live container
+  file_.open();
+  opened_ = true;
+}
+
+}  // namespace logguard

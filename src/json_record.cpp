@@ -1,0 +1,428 @@
+#include "logguard/json_record.h"
+
+#include <algorithm>
+#include <array>
+
+#include <nlohmann/json.hpp>
+
+#include "logguard/time_format.h"
+
+namespace logguard {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// How json-file escapes an ASCII byte: 0 = copied as is, else the escape's length.
+constexpr std::array<uint8_t, 128> make_ascii_cost() {
+  std::array<uint8_t, 128> cost{};
+  for (int b = 0; b < 0x20; ++b) cost[b] = 6;  // \u00XX
+  cost['\n'] = 2;
+  cost['\r'] = 2;
+  cost['"'] = 2;
+  cost['\\'] = 2;
+  cost['<'] = 6;
+  cost['>'] = 6;
+  cost['&'] = 6;
+  return cost;
+}
+constexpr auto kAsciiCost = make_ascii_cost();
+
+// Length of the valid UTF-8 sequence at s[i] (s[i] >= 0x80), or 0 if invalid,
+// with Go's utf8.DecodeRune rules (no overlongs, surrogates or > U+10FFFF).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  const auto at = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
+  const auto cont = [&](size_t k, uint8_t lo, uint8_t hi) {
+    return i + k < s.size() && at(k) >= lo && at(k) <= hi;
+  };
+  const uint8_t b = at(0);
+  if (b >= 0xC2 && b <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
+  if (b == 0xE0) return cont(1, 0xA0, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
+    return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (b == 0xED) return cont(1, 0x80, 0x9F) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  if (b == 0xF0) return cont(1, 0x90, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  if (b >= 0xF1 && b <= 0xF3) {
+    return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  }
+  if (b == 0xF4) return cont(1, 0x80, 0x8F) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  return 0;
+}
+
+bool is_line_separator(std::string_view s, size_t i) {  // U+2028 or U+2029
+  return static_cast<uint8_t>(s[i]) == 0xE2 && static_cast<uint8_t>(s[i + 1]) == 0x80 &&
+         (static_cast<uint8_t>(s[i + 2]) == 0xA8 || static_cast<uint8_t>(s[i + 2]) == 0xA9);
+}
+
+// Go's json.Marshal writes TAB as \t inside attrs; json-file's own writer
+// (ffjsonWriteJSONBytesAsString) writes it as \u0009 inside "log".
+enum class Dialect { kLog, kAttrs };
+
+// Walks s as json-file escapes it, calling copy(run) for bytes kept as they
+// are and escape(text) for replacements. One walk serves encoding and sizing.
+template <typename Copy, typename Escape>
+void walk_escaped(std::string_view s, Dialect dialect, Copy&& copy, Escape&& escape) {
+  size_t start = 0;
+  size_t i = 0;
+  char unicode[6] = {'\\', 'u', '0', '0', 0, 0};
+  while (i < s.size()) {
+    const uint8_t b = static_cast<uint8_t>(s[i]);
+    if (b < 0x80) {
+      if (kAsciiCost[b] == 0) {
+        ++i;
+        continue;
+      }
+      if (start < i) copy(s.substr(start, i - start));
+      if (b == '"' || b == '\\') {
+        const char pair[2] = {'\\', static_cast<char>(b)};
+        escape(std::string_view(pair, 2));
+      } else if (b == '\n') {
+        escape("\\n");
+      } else if (b == '\r') {
+        escape("\\r");
+      } else if (b == '\t' && dialect == Dialect::kAttrs) {
+        escape("\\t");
+      } else {
+        unicode[4] = kHex[b >> 4];
+        unicode[5] = kHex[b & 0xF];
+        escape(std::string_view(unicode, 6));
+      }
+      start = ++i;
+      continue;
+    }
+    const size_t length = utf8_sequence_length(s, i);
+    if (length == 0) {
+      if (start < i) copy(s.substr(start, i - start));
+      escape("\\ufffd");
+      start = ++i;
+    } else if (length == 3 && is_line_separator(s, i)) {
+      if (start < i) copy(s.substr(start, i - start));
+      escape(static_cast<uint8_t>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
+      i += 3;
+      start = i;
+    } else {
+      i += length;
+    }
+  }
+  if (start < s.size()) copy(s.substr(start));
+}
+
+void append_string(std::string& out, std::string_view s, Dialect dialect) {
+  out += '"';
+  const auto append = [&](std::string_view piece) { out.append(piece); };
+  walk_escaped(s, dialect, append, append);
+  out += '"';
+}
+
+size_t string_size(std::string_view s, Dialect dialect) {
+  size_t size = 2;
+  const auto count = [&](std::string_view piece) { size += piece.size(); };
+  walk_escaped(s, dialect, count, count);
+  return size;
+}
+
+constexpr std::string_view kTimeKey = "\"time\":";
+
+// Length of append_rfc3339nano's text, without making it (no allocation on
+// the drop path): "2006-01-02T15:04:05Z" plus "." and the fraction's digits
+// left after trimming trailing zeros.
+size_t rfc3339nano_size(int64_t unix_nanos) {
+  int64_t fraction = unix_nanos % 1'000'000'000;
+  if (fraction < 0) fraction += 1'000'000'000;
+  if (fraction == 0) return 20;
+  size_t digits = 9;
+  while (fraction % 10 == 0) {
+    fraction /= 10;
+    --digits;
+  }
+  return 20 + 1 + digits;
+}
+
+size_t attrs_size(const Attrs& attrs) {
+  size_t size = 2 + (attrs.size() - 1);  // braces and commas
+  for (const auto& [key, value] : attrs) {
+    size += string_size(key, Dialect::kAttrs) + 1 + string_size(value, Dialect::kAttrs);
+  }
+  return size;
+}
+
+// ---- decoding ----
+
+// A cursor over one JSON text, for the flat objects json-file writes.
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool consume(char c) {
+    skip_space();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool peek(char c) {
+    skip_space();
+    return i_ < s_.size() && s_[i_] == c;
+  }
+  bool at_end() {
+    skip_space();
+    return i_ == s_.size();
+  }
+
+  // A JSON string into out (raw bytes kept; escapes decoded).
+  bool string(std::string& out) {
+    if (!consume('"')) return false;
+    out.clear();
+    size_t start = i_;
+    while (i_ < s_.size()) {
+      const char c = s_[i_];
+      if (c == '"') {
+        out.append(s_.substr(start, i_ - start));
+        ++i_;
+        return true;
+      }
+      if (static_cast<uint8_t>(c) < 0x20) return false;
+      if (c != '\\') {
+        ++i_;
+        continue;
+      }
+      out.append(s_.substr(start, i_ - start));
+      if (!escape(out)) return false;
+      start = i_;
+    }
+    return false;
+  }
+
+ private:
+  bool escape(std::string& out) {
+    if (++i_ >= s_.size()) return false;
+    const char c = s_[i_++];
+    switch (c) {
+      case '"': out += '"'; return true;
+      case '\\': out += '\\'; return true;
+      case '/': out += '/'; return true;
+      case 'b': out += '\b'; return true;
+      case 'f': out += '\f'; return true;
+      case 'n': out += '\n'; return true;
+      case 'r': out += '\r'; return true;
+      case 't': out += '\t'; return true;
+      case 'u': return unicode_escape(out);
+      default: return false;
+    }
+  }
+
+  bool hex4(uint32_t& value) {
+    if (i_ + 4 > s_.size()) return false;
+    value = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = s_[i_++];
+      value <<= 4;
+      if (c >= '0' && c <= '9') value |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') value |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') value |= static_cast<uint32_t>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  }
+
+  bool unicode_escape(std::string& out) {
+    uint32_t code;
+    if (!hex4(code)) return false;
+    if (code >= 0xD800 && code <= 0xDBFF && s_.substr(i_, 2) == "\\u") {
+      const size_t save = i_;
+      i_ += 2;
+      uint32_t low;
+      if (hex4(low) && low >= 0xDC00 && low <= 0xDFFF) {
+        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+      } else {
+        i_ = save;
+        code = 0xFFFD;
+      }
+    } else if (code >= 0xD800 && code <= 0xDFFF) {
+      code = 0xFFFD;  // a lone surrogate, as Go decodes it
+    }
+    append_utf8(out, code);
+    return true;
+  }
+
+  static void append_utf8(std::string& out, uint32_t code) {
+    if (code < 0x80) {
+      out += static_cast<char>(code);
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xC0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (code >> 18));
+      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+// Objects whose values are all strings, or "attrs" objects of strings: the
+// shape json-file writes. nullopt means "not that shape", not "invalid".
+std::optional<Record> parse_flat(std::string_view line, bool& has_time) {
+  Parser p(line);
+  Record record;
+  std::string key, value;
+  has_time = false;
+  if (!p.consume('{')) return std::nullopt;
+  if (p.consume('}')) return record;
+  do {
+    if (!p.string(key) || !p.consume(':')) return std::nullopt;
+    if (key == "attrs" && p.peek('{')) {
+      p.consume('{');
+      if (!p.consume('}')) {
+        do {
+          std::string attr_key, attr_value;
+          if (!p.string(attr_key) || !p.consume(':') || !p.string(attr_value)) return std::nullopt;
+          record.attrs.emplace_back(std::move(attr_key), std::move(attr_value));
+        } while (p.consume(','));
+        if (!p.consume('}')) return std::nullopt;
+      }
+      continue;
+    }
+    if (!p.string(value)) return std::nullopt;
+    if (key == "log") {
+      record.log = std::move(value);
+    } else if (key == "stream") {
+      record.stream = std::move(value);
+    } else if (key == "time") {
+      auto time = parse_rfc3339(value);
+      if (!time) return std::nullopt;
+      record.time_nanos = *time;
+      has_time = true;
+    }
+  } while (p.consume(','));
+  if (!p.consume('}') || !p.at_end()) return std::nullopt;
+  std::sort(record.attrs.begin(), record.attrs.end());
+  return record;
+}
+
+std::optional<Record> parse_with_nlohmann(std::string_view line) {
+  auto object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) return std::nullopt;
+  auto time = object.find("time");
+  if (time == object.end() || !time->is_string()) return std::nullopt;
+  auto nanos = parse_rfc3339(time->get<std::string>());
+  if (!nanos) return std::nullopt;
+  Record record;
+  record.time_nanos = *nanos;
+  if (auto log = object.find("log"); log != object.end() && log->is_string()) record.log = *log;
+  if (auto stream = object.find("stream"); stream != object.end() && stream->is_string()) {
+    record.stream = *stream;
+  }
+  if (auto attrs = object.find("attrs"); attrs != object.end() && attrs->is_object()) {
+    for (const auto& [key, value] : attrs->items()) {
+      record.attrs.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+  return record;
+}
+
+std::string_view strip_newline(std::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return line;
+}
+
+}  // namespace
+
+bool append_json_record(std::string& out, const RecordView& record) {
+  const size_t start = out.size();
+  out += '{';
+  bool first = true;
+  const auto separator = [&] {
+    if (!first) out += ',';
+    first = false;
+  };
+  if (!record.log.empty()) {
+    separator();
+    out += "\"log\":";
+    append_string(out, record.log, Dialect::kLog);
+  }
+  if (!record.stream.empty()) {
+    separator();
+    out += "\"stream\":";
+    append_string(out, record.stream, Dialect::kLog);
+  }
+  if (record.attrs && !record.attrs->empty()) {
+    separator();
+    out += "\"attrs\":{";
+    bool first_attr = true;
+    for (const auto& [key, value] : *record.attrs) {
+      if (!first_attr) out += ',';
+      first_attr = false;
+      append_string(out, key, Dialect::kAttrs);
+      out += ':';
+      append_string(out, value, Dialect::kAttrs);
+    }
+    out += '}';
+  }
+  separator();
+  out += kTimeKey;
+  out += '"';
+  if (!append_rfc3339nano(out, record.time_nanos)) {
+    out.resize(start);
+    return false;
+  }
+  out += "\"}\n";
+  return true;
+}
+
+size_t json_record_size(const RecordView& record) {
+  size_t size = 2 + 1;  // braces and newline
+  size_t fields = 1;
+  if (!record.log.empty()) {
+    size += 6 + string_size(record.log, Dialect::kLog);
+    ++fields;
+  }
+  if (!record.stream.empty()) {
+    size += 9 + string_size(record.stream, Dialect::kLog);
+    ++fields;
+  }
+  if (record.attrs && !record.attrs->empty()) {
+    size += 8 + attrs_size(*record.attrs);
+    ++fields;
+  }
+  size += kTimeKey.size() + 2 + rfc3339nano_size(record.time_nanos);
+  return size + (fields - 1);
+}
+
+std::optional<Record> parse_json_record(std::string_view line) {
+  line = strip_newline(line);
+  bool has_time = false;
+  if (auto record = parse_flat(line, has_time)) {
+    if (!has_time) return std::nullopt;
+    return record;
+  }
+  return parse_with_nlohmann(line);
+}
+
+std::optional<int64_t> parse_json_record_time(std::string_view line) {
+  line = strip_newline(line);
+  // In a valid record a raw `"time":"` can only be the key itself: quotes
+  // inside strings are escaped. json-file writes it last, so search back.
+  const size_t key = line.rfind("\"time\":\"");
+  if (key != std::string_view::npos) {
+    const size_t start = key + 8;
+    const size_t end = line.find('"', start);
+    if (end != std::string_view::npos) return parse_rfc3339(line.substr(start, end - start));
+  }
+  auto record = parse_json_record(line);
+  if (!record) return std::nullopt;
+  return record->time_nanos;
+}
+
+}  // namespace logguard

@@ -1,0 +1,182 @@
+#include "logguard/time_format.h"
+
+#include <cstdint>
+
+namespace logguard {
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+constexpr int64_t kSecondsPerDay = 86'400;
+
+// Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian,
+// no time zone database, no locale.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+struct Civil {
+  int64_t year;
+  unsigned month, day;
+};
+
+Civil civil_from_days(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {y + (m <= 2), m, d};
+}
+
+void append_digits(std::string& out, int64_t value, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
+}
+
+// Reads exactly `width` decimal digits.
+bool read_digits(std::string_view& text, int width, int& value) {
+  if (text.size() < static_cast<size_t>(width)) return false;
+  value = 0;
+  for (int i = 0; i < width; ++i) {
+    char c = text[static_cast<size_t>(i)];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  text.remove_prefix(static_cast<size_t>(width));
+  return true;
+}
+
+bool expect(std::string_view& text, char c) {
+  if (text.empty() || text.front() != c) return false;
+  text.remove_prefix(1);
+  return true;
+}
+
+int days_in_month(int64_t year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+}  // namespace
+
+bool append_rfc3339nano(std::string& out, int64_t unix_nanos) {
+  int64_t seconds = unix_nanos / kNanosPerSecond;
+  int64_t nanos = unix_nanos % kNanosPerSecond;
+  if (nanos < 0) {
+    nanos += kNanosPerSecond;
+    seconds -= 1;
+  }
+  int64_t days = seconds / kSecondsPerDay;
+  int64_t second_of_day = seconds % kSecondsPerDay;
+  if (second_of_day < 0) {
+    second_of_day += kSecondsPerDay;
+    days -= 1;
+  }
+  const Civil date = civil_from_days(days);
+  if (date.year < 0 || date.year > 9999) return false;
+  append_digits(out, date.year, 4);
+  out += '-';
+  append_digits(out, date.month, 2);
+  out += '-';
+  append_digits(out, date.day, 2);
+  out += 'T';
+  append_digits(out, second_of_day / 3600, 2);
+  out += ':';
+  append_digits(out, second_of_day / 60 % 60, 2);
+  out += ':';
+  append_digits(out, second_of_day % 60, 2);
+  if (nanos != 0) {
+    int width = 9;
+    while (nanos % 10 == 0) {
+      nanos /= 10;
+      --width;
+    }
+    out += '.';
+    append_digits(out, nanos, width);
+  }
+  out += 'Z';
+  return true;
+}
+
+std::string format_rfc3339nano(int64_t unix_nanos) {
+  std::string out;
+  append_rfc3339nano(out, unix_nanos);
+  return out;
+}
+
+std::optional<int64_t> parse_rfc3339(std::string_view text) {
+  int year, month, day, hour, minute, second;
+  if (!read_digits(text, 4, year) || !expect(text, '-') || !read_digits(text, 2, month) ||
+      !expect(text, '-') || !read_digits(text, 2, day) || text.empty() ||
+      (text.front() != 'T' && text.front() != 't')) {
+    return std::nullopt;
+  }
+  text.remove_prefix(1);
+  if (!read_digits(text, 2, hour) || !expect(text, ':') || !read_digits(text, 2, minute) ||
+      !expect(text, ':') || !read_digits(text, 2, second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  int64_t nanos = 0;
+  if (!text.empty() && text.front() == '.') {
+    text.remove_prefix(1);
+    int digits = 0;
+    while (!text.empty() && text.front() >= '0' && text.front() <= '9') {
+      if (digits < 9) nanos = nanos * 10 + (text.front() - '0');
+      ++digits;
+      text.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 9; ++i) nanos *= 10;
+  }
+  int64_t offset_seconds = 0;
+  if (expect(text, 'Z') || expect(text, 'z')) {
+  } else if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
+    const int sign = text.front() == '+' ? 1 : -1;
+    text.remove_prefix(1);
+    int oh, om;
+    if (!read_digits(text, 2, oh) || !expect(text, ':') || !read_digits(text, 2, om) || oh > 23 ||
+        om > 59) {
+      return std::nullopt;
+    }
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    return std::nullopt;
+  }
+  if (!text.empty()) return std::nullopt;
+  const int64_t seconds = days_from_civil(year, static_cast<unsigned>(month),
+                                          static_cast<unsigned>(day)) *
+                              kSecondsPerDay +
+                          hour * 3600 + minute * 60 + second - offset_seconds;
+  // Saturate outside int64 nanoseconds (years before 1677 or after 2262),
+  // which is where Go's zero time lands.
+  constexpr int64_t kMaxSeconds = INT64_MAX / kNanosPerSecond - 1;
+  if (seconds < -kMaxSeconds) return INT64_MIN;
+  if (seconds > kMaxSeconds) return INT64_MAX;
+  return seconds * kNanosPerSecond + nanos;
+}
+
+bool is_zero_go_time(std::string_view text) {
+  // Go's zero time.Time is year 1, far before what int64 nanoseconds hold.
+  auto nanos = parse_rfc3339(text);
+  return nanos && *nanos == INT64_MIN;
+}
+
+}  // namespace logguard

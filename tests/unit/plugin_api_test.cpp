@@ -1,0 +1,181 @@
+// The plugin protocol end to end inside the process: the engine's requests,
+// byte for byte as the Go client sends them, over a real unix socket.
+#include "logguard/plugin_api.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "http_test_client.h"
+#include "logguard/file_system.h"
+#include "logguard/frame.h"
+
+namespace logguard {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::HttpTestClient;
+using json = nlohmann::json;
+
+const std::string kId = "0f3a" + std::string(60, '1');
+
+std::string frame(const std::string& source, const std::string& line, int64_t time) {
+  LogEntry entry;
+  entry.set_source(source);
+  entry.set_time_nano(time);
+  entry.set_line(line);
+  std::string out;
+  append_frame(out, entry);
+  return out;
+}
+
+std::string info_json(const json& config) {
+  return json{{"Config", config},
+              {"ContainerID", kId},
+              {"ContainerName", "/web-1"},
+              {"ContainerEntrypoint", "sh"},
+              {"ContainerArgs", nullptr},
+              {"ContainerImageID", "sha256:abc"},
+              {"ContainerImageName", "busybox"},
+              {"ContainerCreated", "2025-03-04T10:11:12.123456789Z"},
+              {"ContainerEnv", nullptr},
+              {"ContainerLabels", nullptr},
+              {"LogPath", ""},
+              {"DaemonName", "docker"}}
+      .dump();
+}
+
+class PluginApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lg-api-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    DriverConfig config;
+    config.root = (dir_ / "logs").string();
+    driver_ = std::make_unique<Driver>(config, posix_file_system(), nullptr);
+    api_ = std::make_unique<PluginApi>(*driver_);
+    socket_ = (dir_ / "logguard.sock").string();
+    server_ = std::make_unique<HttpServer>(io_, socket_, *api_);
+    server_->start();
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    server_->stop();
+    driver_->shutdown();
+    io_.stop();
+    io_thread_.join();
+    server_.reset();
+    api_.reset();
+    driver_.reset();
+    if (engine_fd_ >= 0) ::close(engine_fd_);
+    fs::remove_all(dir_);
+  }
+
+  std::string make_fifo() {
+    std::string path = (dir_ / "fifo").string();
+    EXPECT_EQ(::mkfifo(path.c_str(), 0700), 0);
+    engine_fd_ = ::open(path.c_str(), O_RDWR);
+    return path;
+  }
+
+  boost::asio::io_context io_;
+  fs::path dir_;
+  std::string socket_;
+  std::unique_ptr<Driver> driver_;
+  std::unique_ptr<PluginApi> api_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread io_thread_;
+  int engine_fd_ = -1;
+};
+
+TEST_F(PluginApiTest, ActivateAndCapabilitiesWithEmptyBodies) {
+  HttpTestClient client(socket_);
+  auto activate = client.post("/Plugin.Activate", "");
+  EXPECT_EQ(activate.status, 200);
+  EXPECT_EQ(json::parse(activate.body), json::parse(R"({"Implements":["LogDriver"]})"));
+  auto caps = client.post("/LogDriver.Capabilities", "");
+  EXPECT_EQ(caps.status, 200);
+  EXPECT_EQ(json::parse(caps.body), json::parse(R"({"Cap":{"ReadLogs":true}})"));
+}
+
+TEST_F(PluginApiTest, StartWriteStopThenReadLogsStreamsFrames) {
+  std::string fifo = make_fifo();
+  HttpTestClient client(socket_);
+  auto start = client.post("/LogDriver.StartLogging",
+                           json{{"File", fifo}, {"Info", json::parse(info_json({{"mode", "blocking"}}))}}.dump() + "\n");
+  ASSERT_EQ(start.status, 200);
+  EXPECT_EQ(start.body, "{}");
+  std::string frames = frame("stdout", "hello", 1'700'000'000'000'000'001) +
+                       frame("stderr", "world", 1'700'000'000'000'000'002);
+  ASSERT_EQ(::write(engine_fd_, frames.data(), frames.size()), static_cast<ssize_t>(frames.size()));
+  auto stop = client.post("/LogDriver.StopLogging", json{{"File", fifo}}.dump() + "\n");
+  EXPECT_EQ(stop.status, 200);
+  EXPECT_EQ(stop.body, "{}");
+
+  HttpTestClient reader(socket_);
+  reader.send_request("/LogDriver.ReadLogs",
+                      R"({"Info":)" + info_json({}) +
+                          R"(,"Config":{"Since":"0001-01-01T00:00:00Z","Until":"0001-01-01T00:00:00Z","Tail":-1,"Follow":false}})");
+  std::string response = reader.read_to_close();
+  std::string body = response.substr(response.find("\r\n\r\n") + 4);
+  FrameDecoder decoder;
+  decoder.feed(body.data(), body.size());
+  LogEntry entry;
+  ASSERT_EQ(decoder.next(&entry), FrameDecoder::Status::kFrame);
+  EXPECT_EQ(entry.source(), "stdout");
+  EXPECT_EQ(entry.line(), "hello\n");
+  EXPECT_EQ(entry.time_nano(), 1'700'000'000'000'000'001);
+  ASSERT_EQ(decoder.next(&entry), FrameDecoder::Status::kFrame);
+  EXPECT_EQ(entry.source(), "stderr");
+  EXPECT_EQ(entry.line(), "world\n");
+  EXPECT_EQ(decoder.next(&entry), FrameDecoder::Status::kNeedMore);
+  EXPECT_EQ(decoder.pending(), 0u);
+}
+
+TEST_F(PluginApiTest, InvalidOptionIsAnErrNamingIt) {
+  std::string fifo = make_fifo();
+  HttpTestClient client(socket_);
+  auto start = client.post("/LogDriver.StartLogging",
+                           json{{"File", fifo}, {"Info", json::parse(info_json({{"rate", "fast"}}))}}.dump());
+  EXPECT_EQ(start.status, 200);
+  std::string err = json::parse(start.body).at("Err");
+  EXPECT_NE(err.find("invalid rate \"fast\""), std::string::npos) << err;
+}
+
+TEST_F(PluginApiTest, EmptyStartLoggingBodyIsAnError) {
+  HttpTestClient client(socket_);
+  auto start = client.post("/LogDriver.StartLogging", "");
+  EXPECT_NE(json::parse(start.body).value("Err", ""), "");
+}
+
+TEST_F(PluginApiTest, UnknownEndpointIs404WithErr) {
+  HttpTestClient client(socket_);
+  auto response = client.post("/LogDriver.Nope", "{}");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_NE(json::parse(response.body).value("Err", ""), "");
+}
+
+TEST_F(PluginApiTest, StopLoggingOfUnknownFifoIsFine) {
+  HttpTestClient client(socket_);
+  auto stop = client.post("/LogDriver.StopLogging", R"({"File":"/run/docker/logging/nope"})");
+  EXPECT_EQ(stop.status, 200);
+  EXPECT_EQ(stop.body, "{}");
+}
+
+TEST_F(PluginApiTest, ReadLogsOfUnknownContainerIsEmptyStream) {
+  HttpTestClient reader(socket_);
+  reader.send_request("/LogDriver.ReadLogs", R"({"Info":)" + info_json({}) + R"(,"Config":{"Tail":-1}})");
+  std::string response = reader.read_to_close();
+  EXPECT_NE(response.find("200 OK"), std::string::npos);
+  EXPECT_EQ(response.substr(response.find("\r\n\r\n") + 4), "");
+}
+
+}  // namespace
+}  // namespace logguard

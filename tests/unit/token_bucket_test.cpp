@@ -1,0 +1,116 @@
+#include "logguard/token_bucket.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace logguard {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kStart = 5 * kSec;  // an arbitrary monotonic origin
+
+TEST(TokenBucket, StartsFullAndAdmitsTheBurstAtOnce) {
+  TokenBucket bucket(1000, 2000);
+  int admitted = 0;
+  for (int i = 0; i < 100; ++i) admitted += bucket.try_take(kStart, 100);
+  EXPECT_EQ(admitted, 20);
+  EXPECT_EQ(bucket.tokens(), 0.0);
+}
+
+TEST(TokenBucket, FloodOfSmallRecordsGetsExactCount) {
+  // 2000 at start, +1 per ms: 21 records by 20 ms, then one per 100 ms
+  // (at 101, 201, ..., 9901 ms): 99 more. The bound is 2000 + 10000 + 100.
+  TokenBucket bucket(1000, 2000);
+  int admitted = 0;
+  for (int i = 0; i < 10'000; ++i) admitted += bucket.try_take(kStart + i * kMs, 100);
+  EXPECT_EQ(admitted, 120);
+}
+
+TEST(TokenBucket, AdmitsWhilePositiveThenGoesIntoDebt) {
+  TokenBucket bucket(1000, 100);
+  EXPECT_TRUE(bucket.try_take(kStart, 1000));
+  EXPECT_EQ(bucket.tokens(), -900.0);
+  // 900 tokens take exactly 0.9 s; positive needs one nano-token more.
+  EXPECT_EQ(bucket.nanos_until_positive(kStart), 900 * kMs + 1);
+  EXPECT_FALSE(bucket.has_tokens(kStart + 900 * kMs));
+  EXPECT_EQ(bucket.nanos_until_positive(kStart + 900 * kMs), 1);
+  EXPECT_TRUE(bucket.has_tokens(kStart + 900 * kMs + 1));
+  EXPECT_EQ(bucket.nanos_until_positive(kStart + 900 * kMs + 1), 0);
+}
+
+TEST(TokenBucket, RefillStopsAtCapacity) {
+  TokenBucket bucket(1000, 500);
+  EXPECT_TRUE(bucket.try_take(kStart, 500));
+  EXPECT_TRUE(bucket.has_tokens(kStart + 100 * kSec));
+  EXPECT_EQ(bucket.tokens(), 500.0);
+}
+
+TEST(TokenBucket, FractionalRateRefillsWithoutDrift) {
+  // 0.3 tokens/s refilled in 1 ms steps (0.0003 each, not exact in binary
+  // floating point): after 10 s exactly 3 tokens are back.
+  TokenBucket bucket(0.3, 10);
+  bucket.try_take(kStart, 10);
+  for (int i = 1; i <= 10'000; ++i) bucket.has_tokens(kStart + i * kMs);
+  EXPECT_EQ(bucket.tokens(), 3.0);
+}
+
+TEST(TokenBucket, SameRefillWhateverTheCallPattern) {
+  TokenBucket often(7, 100), once(7, 100);
+  often.charge(100);
+  once.charge(100);
+  once.has_tokens(kStart);
+  often.has_tokens(kStart);
+  for (int64_t t = kStart; t <= kStart + 3 * kSec; t += 333'333) often.has_tokens(t);
+  once.has_tokens(kStart + 3 * kSec);
+  often.has_tokens(kStart + 3 * kSec);
+  EXPECT_EQ(often.tokens(), once.tokens());
+  EXPECT_EQ(once.tokens(), 21.0);
+}
+
+TEST(TokenBucket, ClockSteppingBackAddsNothing) {
+  TokenBucket bucket(1000, 1000);
+  bucket.try_take(kStart + kSec, 1000);
+  EXPECT_FALSE(bucket.has_tokens(kStart));
+  EXPECT_FALSE(bucket.has_tokens(kStart + kSec));
+  EXPECT_TRUE(bucket.has_tokens(kStart + kSec + kMs));
+  EXPECT_EQ(bucket.tokens(), 1.0);
+}
+
+TEST(TokenBucket, HugeValuesAndLongIdleStayInRange) {
+  TokenBucket bucket(1e18, 1e18);  // clamped to 1e15
+  EXPECT_TRUE(bucket.try_take(0, UINT64_MAX));
+  EXPECT_EQ(bucket.tokens(), 0.0);
+  EXPECT_TRUE(bucket.has_tokens(INT64_MAX));
+  EXPECT_EQ(bucket.tokens(), 1e15);
+}
+
+TEST(TokenBucket, SustainedFloodGetsWithinTwoPercentOfTheBound) {
+  // rate 1 MB/s, burst 10 MB, records of 1..4000 bytes every 100 µs for 60 s.
+  const double rate = 1e6, burst = 10e6;
+  TokenBucket bucket(rate, burst);
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<uint64_t> size(1, 4000);
+  const int64_t step = 100'000, duration = 60 * kSec;
+  uint64_t admitted = 0, admitted_late = 0;
+  for (int64_t t = 0; t < duration; t += step) {
+    uint64_t cost = size(rng);
+    if (bucket.try_take(kStart + t, cost)) {
+      admitted += cost;
+      if (t >= 30 * kSec) admitted_late += cost;
+    }
+  }
+  const double bound = burst + rate * 60 + 4000;
+  EXPECT_LE(admitted, bound);
+  EXPECT_GE(admitted, 0.98 * bound);
+  // Any later window gets no burst back: at most rate*T + debt + one record.
+  EXPECT_LE(admitted_late, rate * 30 + 2 * 4000);
+  EXPECT_GE(admitted_late, 0.98 * rate * 30);
+}
+
+}  // namespace
+}  // namespace logguard
