@@ -71,6 +71,62 @@ int days_in_month(int64_t year, int month) {
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
+// A parsed time as whole seconds since the Unix epoch (floor) and the
+// nanoseconds past them; years 0000..9999 fit without saturation.
+struct Instant {
+  int64_t seconds;
+  int64_t nanos;
+};
+
+// Go's time.Parse(time.RFC3339, ...) rules: 'T' (or 't'), seconds < 60,
+// fraction of any length after '.' (digits beyond the ninth ignored), and a
+// 'Z' or "+hh:mm"/"-hh:mm" offset.
+std::optional<Instant> parse_instant(std::string_view text) {
+  int year, month, day, hour, minute, second;
+  if (!read_digits(text, 4, year) || !expect(text, '-') || !read_digits(text, 2, month) ||
+      !expect(text, '-') || !read_digits(text, 2, day) || text.empty() ||
+      (text.front() != 'T' && text.front() != 't')) {
+    return std::nullopt;
+  }
+  text.remove_prefix(1);
+  if (!read_digits(text, 2, hour) || !expect(text, ':') || !read_digits(text, 2, minute) ||
+      !expect(text, ':') || !read_digits(text, 2, second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  int64_t nanos = 0;
+  if (expect(text, '.')) {
+    int digits = 0;
+    while (!text.empty() && text.front() >= '0' && text.front() <= '9') {
+      if (digits < 9) nanos = nanos * 10 + (text.front() - '0');
+      ++digits;
+      text.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 9; ++i) nanos *= 10;
+  }
+  int64_t offset_seconds = 0;
+  if (!expect(text, 'Z') && !expect(text, 'z')) {
+    if (text.empty() || (text.front() != '+' && text.front() != '-')) return std::nullopt;
+    const int sign = text.front() == '+' ? 1 : -1;
+    text.remove_prefix(1);
+    int offset_hours, offset_minutes;
+    if (!read_digits(text, 2, offset_hours) || !expect(text, ':') ||
+        !read_digits(text, 2, offset_minutes) || offset_hours > 23 || offset_minutes > 59) {
+      return std::nullopt;
+    }
+    offset_seconds = sign * (offset_hours * 3600 + offset_minutes * 60);
+  }
+  if (!text.empty()) return std::nullopt;
+  const int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return Instant{days * kSecondsPerDay + hour * 3600 + minute * 60 + second - offset_seconds,
+                 nanos};
+}
+
 }  // namespace
 
 bool append_rfc3339nano(std::string& out, int64_t unix_nanos) {
@@ -119,64 +175,30 @@ std::string format_rfc3339nano(int64_t unix_nanos) {
 }
 
 std::optional<int64_t> parse_rfc3339(std::string_view text) {
-  int year, month, day, hour, minute, second;
-  if (!read_digits(text, 4, year) || !expect(text, '-') || !read_digits(text, 2, month) ||
-      !expect(text, '-') || !read_digits(text, 2, day) || text.empty() ||
-      (text.front() != 'T' && text.front() != 't')) {
-    return std::nullopt;
+  const auto instant = parse_instant(text);
+  if (!instant) return std::nullopt;
+  // A negative time with a fraction is (seconds + 1) minus the complement of
+  // the fraction, so that INT64_MIN itself is reached without overflow.
+  int64_t seconds = instant->seconds;
+  int64_t nanos = instant->nanos;
+  if (seconds < 0 && nanos > 0) {
+    seconds += 1;
+    nanos -= kNanosPerSecond;
   }
-  text.remove_prefix(1);
-  if (!read_digits(text, 2, hour) || !expect(text, ':') || !read_digits(text, 2, minute) ||
-      !expect(text, ':') || !read_digits(text, 2, second)) {
-    return std::nullopt;
+  int64_t result;
+  if (__builtin_mul_overflow(seconds, kNanosPerSecond, &result) ||
+      __builtin_add_overflow(result, nanos, &result)) {
+    return seconds < 0 ? INT64_MIN : INT64_MAX;
   }
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-      minute > 59 || second > 59) {
-    return std::nullopt;
-  }
-  int64_t nanos = 0;
-  if (!text.empty() && text.front() == '.') {
-    text.remove_prefix(1);
-    int digits = 0;
-    while (!text.empty() && text.front() >= '0' && text.front() <= '9') {
-      if (digits < 9) nanos = nanos * 10 + (text.front() - '0');
-      ++digits;
-      text.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    for (int i = digits; i < 9; ++i) nanos *= 10;
-  }
-  int64_t offset_seconds = 0;
-  if (expect(text, 'Z') || expect(text, 'z')) {
-  } else if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
-    const int sign = text.front() == '+' ? 1 : -1;
-    text.remove_prefix(1);
-    int oh, om;
-    if (!read_digits(text, 2, oh) || !expect(text, ':') || !read_digits(text, 2, om) || oh > 23 ||
-        om > 59) {
-      return std::nullopt;
-    }
-    offset_seconds = sign * (oh * 3600 + om * 60);
-  } else {
-    return std::nullopt;
-  }
-  if (!text.empty()) return std::nullopt;
-  const int64_t seconds = days_from_civil(year, static_cast<unsigned>(month),
-                                          static_cast<unsigned>(day)) *
-                              kSecondsPerDay +
-                          hour * 3600 + minute * 60 + second - offset_seconds;
-  // Saturate outside int64 nanoseconds (years before 1677 or after 2262),
-  // which is where Go's zero time lands.
-  constexpr int64_t kMaxSeconds = INT64_MAX / kNanosPerSecond - 1;
-  if (seconds < -kMaxSeconds) return INT64_MIN;
-  if (seconds > kMaxSeconds) return INT64_MAX;
-  return seconds * kNanosPerSecond + nanos;
+  return result;
 }
 
 bool is_zero_go_time(std::string_view text) {
-  // Go's zero time.Time is year 1, far before what int64 nanoseconds hold.
-  auto nanos = parse_rfc3339(text);
-  return nanos && *nanos == INT64_MIN;
+  // Compared as an instant, so "0001-01-01T01:00:00+01:00" is zero too, as
+  // Go's Time.IsZero says.
+  static const int64_t kZeroSeconds = days_from_civil(1, 1, 1) * kSecondsPerDay;
+  const auto instant = parse_instant(text);
+  return instant && instant->seconds == kZeroSeconds && instant->nanos == 0;
 }
 
 }  // namespace logguard

@@ -1,0 +1,177 @@
+"""A private Docker engine with the logguard managed plugin, for the end-to-end tests.
+
+One Engine serves the whole suite: its own dockerd (data-root, exec-root, socket and
+pidfile in a temp dir), a busybox image imported offline, and logguard packaged from
+the build directory, created with `docker plugin create` and enabled with no timeout.
+Plugin log files land in a host directory of the suite's (the plugin's `logroot` mount).
+"""
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one on PATH
+IMAGE = "lgtest-busybox"
+PLUGIN = "logguard"
+APPLETS = ["sh", "seq", "yes", "dd", "printf", "sleep", "head", "tr", "cat", "echo", "wc", "date"]
+
+
+class Engine:
+    def __init__(self, build_dir):
+        self.build_dir = os.path.abspath(build_dir)
+        self.dir = tempfile.mkdtemp(prefix="lg-e2e-")
+        self.log_root = os.path.join(self.dir, "logs")
+        self.host = None
+
+    # ---- lifecycle ----
+    def start(self):
+        os.makedirs(self.log_root)
+        out = subprocess.run([os.path.join(REPO, "scripts", "dockerd.sh"), "start", self.dir],
+                             check=True, capture_output=True, text=True)
+        self.host = out.stdout.strip().splitlines()[-1]
+        self.import_busybox()
+        self.install_plugin()
+
+    def stop(self):
+        if self.host:
+            subprocess.run([DOCKER, "-H", self.host, "rm", "-f"] + self.all_containers(),
+                           capture_output=True)
+            subprocess.run([DOCKER, "-H", self.host, "plugin", "disable", "-f", PLUGIN],
+                           capture_output=True)
+        subprocess.run([os.path.join(REPO, "scripts", "dockerd.sh"), "stop", self.dir],
+                       capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def import_busybox(self):
+        root = os.path.join(self.dir, "busybox-root")
+        os.makedirs(os.path.join(root, "bin"))
+        shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+        for applet in APPLETS:
+            os.symlink("busybox", os.path.join(root, "bin", applet))
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run([DOCKER, "-H", self.host, "import", "-", IMAGE], stdin=tar.stdout,
+                       check=True, capture_output=True)
+        tar.wait()
+
+    def install_plugin(self):
+        pkg = os.path.join(self.dir, "plugin")
+        subprocess.run([os.path.join(REPO, "plugin", "package.sh"), pkg, self.build_dir],
+                       check=True, capture_output=True)
+        self.docker("plugin", "create", PLUGIN, pkg)
+        self.docker("plugin", "set", PLUGIN, "logroot.source=" + self.log_root)
+        self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
+
+    # ---- docker ----
+    def docker(self, *args, check=True, timeout=600, input=None):
+        """Runs the docker CLI against this engine; returns CompletedProcess (bytes)."""
+        result = subprocess.run([DOCKER, "-H", self.host] + list(args), capture_output=True,
+                                timeout=timeout, input=input)
+        if check and result.returncode != 0:
+            raise AssertionError("docker %s failed (%d): %s" % (
+                " ".join(args), result.returncode, result.stderr.decode(errors="replace")))
+        return result
+
+    def all_containers(self):
+        out = subprocess.run([DOCKER, "-H", self.host, "ps", "-aq"], capture_output=True, text=True)
+        return out.stdout.split()
+
+    def run(self, script, driver="logguard", opts=None, name=None, detach=False, check=True,
+            timeout=600):
+        """Runs `sh -c script` in a busybox container; returns (container id, CompletedProcess)."""
+        args = ["run", "--network", "none", "--log-driver", driver]
+        for key, value in (opts or {}).items():
+            args += ["--log-opt", "%s=%s" % (key, value)]
+        if name:
+            args += ["--name", name]
+        args += ["-d"] if detach else []
+        cid_file = os.path.join(self.dir, "cid-%d" % time.monotonic_ns())
+        args += ["--cidfile", cid_file, IMAGE, "sh", "-c", script]
+        result = self.docker(*args, check=check, timeout=timeout)
+        cid = open(cid_file).read().strip() if os.path.exists(cid_file) else None
+        if detach and result.returncode == 0:
+            cid = result.stdout.decode().strip()
+        return cid, result
+
+    def wait(self, cid, timeout=600):
+        return int(self.docker("wait", cid, timeout=timeout).stdout.decode().strip())
+
+    def inspect(self, cid):
+        return json.loads(self.docker("inspect", cid).stdout)[0]
+
+    def logs(self, cid, *args):
+        """`docker logs` output as (stdout bytes, stderr bytes)."""
+        result = self.docker("logs", *args, cid)
+        return result.stdout, result.stderr
+
+    # ---- files ----
+    def log_dir(self, cid):
+        return os.path.join(self.log_root, cid)
+
+    def log_path(self, cid):
+        return os.path.join(self.log_dir(cid), cid + "-json.log")
+
+    def json_file_path(self, cid):
+        return os.path.join(self.dir, "data", "containers", cid, cid + "-json.log")
+
+    def plugin_pid(self):
+        """PID of the plugin process (for CPU accounting)."""
+        out = subprocess.run(["pgrep", "-f", "^/usr/bin/logguard --socket"], capture_output=True,
+                             text=True)
+        pids = out.stdout.split()
+        return int(pids[0]) if pids else None
+
+    def dockerd_pid(self):
+        return int(open(os.path.join(self.dir, "dockerd.pid")).read())
+
+
+def read_records(path):
+    """json-file records of one file (plain, .gz or .zst) as dicts."""
+    if path.endswith(".gz"):
+        data = gzip.open(path).read()
+    elif path.endswith(".zst"):
+        data = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True).stdout
+    else:
+        data = open(path, "rb").read()
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def container_files(directory, cid):
+    """A container's log files, oldest first, current last."""
+    base = cid + "-json.log"
+    rotated = []
+    for name in os.listdir(directory):
+        if name.startswith(base + "."):
+            index = name[len(base) + 1:].split(".")[0]
+            if index.isdigit():
+                rotated.append((int(index), name))
+    names = [name for _, name in sorted(rotated, reverse=True)]
+    if os.path.exists(os.path.join(directory, base)):
+        names.append(base)
+    return [os.path.join(directory, n) for n in names]
+
+
+def all_records(directory, cid):
+    records = []
+    for path in container_files(directory, cid):
+        records += read_records(path)
+    return records
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process and its waited-for children, in seconds."""
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / ticks
+
+
+def wait_until(predicate, timeout=30, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
