@@ -412,13 +412,17 @@ std::optional<Record> parse_json_record(std::string_view line) {
 
 std::optional<int64_t> parse_json_record_time(std::string_view line) {
   line = strip_newline(line);
-  // In a valid record a raw `"time":"` can only be the key itself: quotes
-  // inside strings are escaped. json-file writes it last, so search back.
-  const size_t key = line.rfind("\"time\":\"");
-  if (key != std::string_view::npos) {
-    const size_t start = key + 8;
-    const size_t end = line.find('"', start);
-    if (end != std::string_view::npos) return parse_rfc3339(line.substr(start, end - start));
+  // Raw quotes inside JSON strings are escaped, so a raw `"time":"T"}` ending
+  // the line can only be a key of the outermost object: the shape json-file
+  // writes. Anything else (time first, or an attr named "time") goes the
+  // long way.
+  constexpr std::string_view kKey = "\"time\":\"";
+  if (line.size() >= kKey.size() + 2 && line.substr(line.size() - 2) == "\"}") {
+    const size_t end = line.size() - 2;
+    const size_t key = line.rfind(kKey, end);
+    if (key != std::string_view::npos && line.find('"', key + kKey.size()) == end) {
+      return parse_rfc3339(line.substr(key + kKey.size(), end - key - kKey.size()));
+    }
   }
   auto record = parse_json_record(line);
   if (!record) return std::nullopt;

@@ -186,11 +186,21 @@ void Session::write_staged() {
       }
     });
   } catch (const std::exception& e) {
-    spdlog::error("{}: writing {} records to {} failed, they are lost: {}", fifo_path_,
-                  staged_records_.size(), log_->dir(), e.what());
+    report_lost_records(e.what());
   }
   staged_.clear();
   staged_records_.clear();
+}
+
+// A full or failing disk fails every write: say so at most every 10 s, with
+// how many records were lost since the last report, not once per batch.
+void Session::report_lost_records(const char* error) {
+  lost_records_ += staged_records_.size();
+  const int64_t now = clock_.monotonic_nanos();
+  if (last_loss_report_ != 0 && now - last_loss_report_ < 10'000'000'000) return;
+  spdlog::error("{}: writing to {} failed, {} records lost so far: {}", fifo_path_, log_->dir(),
+                lost_records_, error);
+  last_loss_report_ = now;
 }
 
 bool Session::wait_for_tokens(int64_t nanos) {

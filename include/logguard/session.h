@@ -49,6 +49,7 @@ class Session {
   void stage_record(const RecordView& record);
   void stage_notices(bool stream_ending);
   void write_staged();
+  void report_lost_records(const char* error);
   bool wait_for_tokens(int64_t nanos);
   int poll_timeout_ms() const;
   void wake();
@@ -70,6 +71,8 @@ class Session {
   };
   std::vector<StagedRecord> staged_records_;
   std::vector<Notice> notices_;
+  uint64_t lost_records_ = 0;       // records a failing disk refused
+  int64_t last_loss_report_ = 0;    // monotonic time of the last error logged
 
   std::mutex mu_;
   std::condition_variable drained_cv_;

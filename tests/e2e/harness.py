@@ -118,11 +118,19 @@ class Engine:
         return os.path.join(self.dir, "data", "containers", cid, cid + "-json.log")
 
     def plugin_pid(self):
-        """PID of the plugin process (for CPU accounting)."""
-        out = subprocess.run(["pgrep", "-f", "^/usr/bin/logguard --socket"], capture_output=True,
-                             text=True)
-        pids = out.stdout.split()
-        return int(pids[0]) if pids else None
+        """PID of this engine's plugin process (for CPU accounting): the process
+        in the cgroup named after the plugin's ID."""
+        plugin_id = self.docker("plugin", "inspect", "-f", "{{.Id}}", PLUGIN).stdout.decode().strip()
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if plugin_id in open("/proc/%s/cgroup" % entry).read() and \
+                        os.readlink("/proc/%s/exe" % entry).endswith("/logguard"):
+                    return int(entry)
+            except OSError:
+                continue
+        return None
 
     def dockerd_pid(self):
         return int(open(os.path.join(self.dir, "dockerd.pid")).read())

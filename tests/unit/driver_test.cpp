@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "logguard/file_system.h"
 #include "logguard/frame.h"
@@ -42,6 +44,66 @@ std::string frame(const std::string& source, const std::string& line, int64_t ti
   return out;
 }
 
+// The real file system, except that appends under `broken_dir` fail with
+// ENOSPC (a full disk) or block until released (a stalled disk).
+class TroubledFileSystem : public FileSystem {
+ public:
+  enum class Mode { kFull, kStalled };
+  TroubledFileSystem(std::string broken_dir, Mode mode) : broken_dir_(std::move(broken_dir)), mode_(mode) {}
+  void release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  bool stalled_once() {
+    std::lock_guard lock(mu_);
+    return stalled_;
+  }
+
+  std::unique_ptr<WritableFile> open_append(const std::string& path) override {
+    auto file = posix_file_system().open_append(path);
+    if (path.find(broken_dir_) == std::string::npos) return file;
+    return std::make_unique<TroubledFile>(*this, std::move(file));
+  }
+  std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
+    return posix_file_system().open_truncate(path);
+  }
+  std::string read_all(const std::string& path) override { return posix_file_system().read_all(path); }
+  void rename(const std::string& from, const std::string& to) override { posix_file_system().rename(from, to); }
+  void remove(const std::string& path) override { posix_file_system().remove(path); }
+  std::optional<uint64_t> file_size(const std::string& path) override { return posix_file_system().file_size(path); }
+  std::vector<std::string> list_dir(const std::string& dir) override { return posix_file_system().list_dir(dir); }
+  void create_dirs(const std::string& dir) override { posix_file_system().create_dirs(dir); }
+  void sync_dir(const std::string& dir) override { posix_file_system().sync_dir(dir); }
+
+ private:
+  class TroubledFile : public WritableFile {
+   public:
+    TroubledFile(TroubledFileSystem& fs, std::unique_ptr<WritableFile> file) : fs_(fs), file_(std::move(file)) {}
+    void append(std::string_view data) override {
+      if (fs_.mode_ == Mode::kFull) throw std::system_error(ENOSPC, std::generic_category(), "append");
+      std::unique_lock lock(fs_.mu_);
+      fs_.stalled_ = true;
+      fs_.cv_.wait(lock, [&] { return fs_.released_; });
+      lock.unlock();
+      file_->append(data);
+    }
+    void sync() override { file_->sync(); }
+    void close() override { file_->close(); }
+
+   private:
+    TroubledFileSystem& fs_;
+    std::unique_ptr<WritableFile> file_;
+  };
+
+  std::string broken_dir_;
+  Mode mode_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  bool stalled_ = false;
+};
+
 class CollectingSink : public RecordSink {
  public:
   bool write(const Record& record) override {
@@ -57,10 +119,14 @@ class DriverTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("lg-driver-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "fifos");
+    make_driver(posix_file_system());
+  }
+  void make_driver(FileSystem& files) {
     DriverConfig config;
     config.root = (dir_ / "logs").string();
     config.stop_drain_timeout = std::chrono::milliseconds(2000);
-    driver_ = std::make_unique<Driver>(config, posix_file_system(), nullptr);
+    config.open_timeout = std::chrono::milliseconds(500);
+    driver_ = std::make_unique<Driver>(config, files, nullptr);
   }
   void TearDown() override {
     driver_.reset();
@@ -186,6 +252,63 @@ TEST_F(DriverTest, CorruptFrameEndsOnlyThatStream) {
   auto records = read_records(dir_ / "logs" / other_id / (other_id + "-json.log"));
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].log, "still here\n");
+}
+
+TEST_F(DriverTest, FullDiskOfOneContainerNeitherCrashesNorStopsOthers) {
+  const std::string other_id(64, 'b');
+  TroubledFileSystem files(kId, TroubledFileSystem::Mode::kFull);
+  driver_.reset();
+  make_driver(files);
+  auto full = make_fifo("full");
+  driver_->start_logging(full, {kId, "/full", {}});
+  const int full_fd = engine_fds_.back();
+  auto fine = make_fifo("fine");
+  driver_->start_logging(fine, {other_id, "/fine", {}});
+  for (int i = 0; i < 100; ++i) {
+    std::string f = frame("stdout", "lost " + std::to_string(i));
+    ASSERT_EQ(::write(full_fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  }
+  engine_write(frame("stdout", "kept"));
+  driver_->stop_logging(full);  // answers although nothing can be written
+  driver_->stop_logging(fine);
+  driver_.reset();  // before `files` goes
+  auto records = read_records(dir_ / "logs" / other_id / (other_id + "-json.log"));
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].log, "kept\n");
+}
+
+TEST_F(DriverTest, StalledDiskStallsOnlyItsContainer) {
+  const std::string other_id(64, 'b');
+  TroubledFileSystem files(kId, TroubledFileSystem::Mode::kStalled);
+  driver_.reset();
+  make_driver(files);
+  auto stuck = make_fifo("stuck");
+  driver_->start_logging(stuck, {kId, "/stuck", {}});
+  const int stuck_fd = engine_fds_.back();
+  std::string f = frame("stdout", "waits for the disk");
+  ASSERT_EQ(::write(stuck_fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  ASSERT_TRUE([&] {
+    for (int i = 0; i < 200 && !files.stalled_once(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return files.stalled_once();
+  }());
+  // Another container starts, logs and stops while the first one's write hangs.
+  auto fine = make_fifo("fine");
+  const auto started = std::chrono::steady_clock::now();
+  driver_->start_logging(fine, {other_id, "/fine", {}});
+  engine_write(frame("stdout", "not held up"));
+  driver_->stop_logging(fine);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  auto records = read_records(dir_ / "logs" / other_id / (other_id + "-json.log"));
+  ASSERT_EQ(records.size(), 1u);
+  // StopLogging of the stalled one answers within its drain timeout.
+  const auto stopping = std::chrono::steady_clock::now();
+  driver_->stop_logging(stuck);
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(4));
+  files.release();
+  driver_.reset();  // before `files` goes
+  auto stuck_records = read_records(log_path());
+  ASSERT_EQ(stuck_records.size(), 1u);  // nothing accepted was lost
+  EXPECT_EQ(stuck_records[0].log, "waits for the disk\n");
 }
 
 TEST_F(DriverTest, ReadLogsReturnsWhatWasWritten) {
