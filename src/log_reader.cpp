@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <charconv>
 #include <iterator>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -27,6 +26,7 @@ namespace logguard {
 namespace {
 
 constexpr size_t kBlockSize = 64 * 1024;
+constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
 constexpr size_t kProbeBlockSize = 4 * 1024;
 // Longer lines are not records we wrote (a record holds at most one 16 KiB
 // chunk, escaped); they are dropped rather than buffered.
@@ -222,7 +222,7 @@ class PlainSource : public ByteSource {
     pos_ += got;
     return got;
   }
-  void unlimit() { limit_ = std::numeric_limits<uint64_t>::max(); }
+  void unlimit() { limit_ = kNoLimit; }
 
  private:
   int fd_;
@@ -499,18 +499,21 @@ class ContainerReader {
     LineReader reader;
   };
 
-  void plan_tail(uint64_t want);
-  bool read_rotated(const OpenedFile& file);
-  bool read_compressed(const OpenedFile& file);
-  bool read_plain(const OpenedFile& file);
-  void start_current(OpenedFile file, uint64_t offset);
-  bool catch_up();
-  bool drain_current();
+  // Rotated files found between the one followed and the new current one.
   struct RotatedScan {
     std::vector<OpenedFile> newer;  // newest first
     bool found_old = false;
-    bool vanished = false;
+    bool vanished = false;  // a name moved while looking: look again
   };
+
+  void plan_tail(uint64_t want);
+  uint64_t current_start(const OpenedFile& file);
+  bool read_rotated(const OpenedFile& file);
+  bool read_compressed(const OpenedFile& file);
+  bool read_plain(const OpenedFile& file);
+  void start_current(OpenedFile file, uint64_t offset, uint64_t limit);
+  bool drain_current();
+  bool catch_up();
   bool read_missed_rotations(const OpenedFile& next);
   RotatedScan scan_rotated(const OpenedFile* old, std::optional<int64_t> old_last,
                            const OpenedFile& next);
@@ -533,23 +536,22 @@ void ContainerReader::plan_tail(uint64_t want) {
   for (auto& file : files_) file.include = false;
   for (size_t i = files_.size(); i-- > 0 && want > 0;) {
     OpenedFile& file = files_[i];
-    if (!file.compressed()) {
-      TailStart tail = find_tail_start(file.fd.get(), 0, file.size, want);
-      file.include = true;
-      file.start = tail.offset;
-      want -= tail.lines;
-      continue;
-    }
-    // Everything from here back precedes since (times ascend across files):
-    // since would drop it, so it need not be counted.
-    auto last_time = request_.since_nanos != 0 ? read_last_time(file.path()) : std::nullopt;
+    // Everything from a compressed file before since back precedes since
+    // (times ascend across files): since would drop it, so it is not counted.
+    auto last_time = file.compressed() && request_.since_nanos != 0 ? read_last_time(file.path())
+                                                                    : std::nullopt;
     if (last_time && *last_time < request_.since_nanos) break;
     try {
-      uint64_t lines = count_lines(file);
-      uint64_t take = std::min(lines, want);
+      if (file.compressed()) {
+        uint64_t lines = count_lines(file);
+        file.skip_lines = lines - std::min(lines, want);
+        want -= lines - file.skip_lines;
+      } else {
+        TailStart tail = find_tail_start(file.fd.get(), 0, file.size, want);
+        file.start = tail.offset;
+        want -= tail.lines;
+      }
       file.include = true;
-      file.skip_lines = lines - take;
-      want -= take;
     } catch (const std::exception& e) {
       spdlog::warn("{}: skipping unreadable log file: {}", file.path(), e.what());
     }
@@ -561,18 +563,28 @@ bool ContainerReader::read_history() {
   if (request_.tail > 0) plan_tail(static_cast<uint64_t>(request_.tail));
   for (auto& file : files_) {
     if (file.name.index == 0) {
-      // With tail 0 nothing is delivered now; following starts at the end.
-      uint64_t start = request_.tail == 0 ? find_tail_start(file.fd.get(), 0, file.size, 0).offset
-                       : request_.since_nanos != 0
-                           ? seek_since(file, file.start, file.size, request_.since_nanos)
-                           : file.start;
-      start_current(std::move(file), start);
-      if (request_.tail != 0 && !drain_current()) return false;
+      uint64_t start = current_start(file);
+      uint64_t limit = file.size;  // the snapshot; following lifts it
+      start_current(std::move(file), start, limit);
+      if (!drain_current()) return false;
     } else if (request_.tail != 0 && file.include && !read_rotated(file)) {
       return false;
     }
   }
   return true;
+}
+
+// Where the history starts in the current file.
+uint64_t ContainerReader::current_start(const OpenedFile& file) {
+  try {
+    // Tail 0: nothing now; following starts after the last complete line.
+    if (request_.tail == 0) return find_tail_start(file.fd.get(), 0, file.size, 0).offset;
+    if (request_.since_nanos == 0) return file.start;
+    return seek_since(file, file.start, file.size, request_.since_nanos);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: read error: {}", file.path(), e.what());
+    return file.size;
+  }
 }
 
 bool ContainerReader::read_rotated(const OpenedFile& file) {
@@ -588,7 +600,7 @@ bool ContainerReader::read_compressed(const OpenedFile& file) {
   if (request_.since_nanos != 0) {
     // By name: if a rotation renamed it meanwhile, the name now holds a newer
     // file, whose later lastTime can only make the skip less likely.
-    auto last_time = read_last_time(file.path());
+    auto last_time = file.header_last_time ? file.header_last_time : read_last_time(file.path());
     if (last_time && *last_time < request_.since_nanos) return true;
   }
   LineReader reader(open_compressed(file), 0, file.path());
@@ -608,8 +620,8 @@ bool ContainerReader::read_plain(const OpenedFile& file) {
   return true;
 }
 
-void ContainerReader::start_current(OpenedFile file, uint64_t offset) {
-  auto source = std::make_unique<PlainSource>(file.fd.get(), offset, file.size);
+void ContainerReader::start_current(OpenedFile file, uint64_t offset, uint64_t limit) {
+  auto source = std::make_unique<PlainSource>(file.fd.get(), offset, limit);
   PlainSource* raw = source.get();
   std::string path = file.path();
   current_.reset(new Current{std::move(file), raw, LineReader(std::move(source), offset, path)});
@@ -651,9 +663,7 @@ bool ContainerReader::catch_up() {
     auto next = open_file(FileName{current_path_, 0, Codec::kNone});
     if (!next) return true;
     if (!read_missed_rotations(*next)) return false;
-    next->size = 0;
-    start_current(std::move(*next), 0);
-    current_->source->unlimit();
+    start_current(std::move(*next), 0, kNoLimit);
   }
 }
 
@@ -747,6 +757,7 @@ std::vector<OpenedFile> ContainerReader::rotated_since(const OpenedFile* old,
 
 // Sleeps until the writer notifies or the client hangs up; false on hang-up.
 bool ContainerReader::wait(LogWatch::Subscription& subscription) {
+  if (!sink_.flush()) return false;  // what was read so far goes out before we sleep
   pollfd fds[2] = {{subscription.fd(), POLLIN, 0}, {sink_.hangup_fd(), POLLRDHUP, 0}};
   nfds_t count = fds[1].fd >= 0 ? 2 : 1;
   while (::poll(fds, count, -1) < 0) {

@@ -48,7 +48,8 @@ class RecordSink {
 // notifications and returns once the watch is closed and everything written
 // before that was delivered, when until is passed, or when the client leaves.
 // Rotations while following are followed without loss or duplicates.
-// Corrupt lines and unreadable files are skipped with a warning.
+// Corrupt lines and unreadable files are skipped with a warning; throws
+// std::system_error only if the directory cannot be listed or waiting fails.
 void read_logs(const std::string& dir, const std::string& base_name, const ReadRequest& request,
                RecordSink& sink, std::shared_ptr<LogWatch> watch);
 

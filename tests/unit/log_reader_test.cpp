@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -530,7 +528,7 @@ TEST_F(LogReaderTest, ConcurrentFollowersEachGetEverything) {
   auto watch = LogWatch::create();
   CollectingSink a, b;
   Follower fa(dir_, {}, a, watch);
-  Follower fb(dir_, {.tail = 0}, b, watch);
+  Follower fb(dir_, {.since_nanos = time_of(0)}, b, watch);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   for (int i = 0; i < 10; ++i) {
     append_to(path(), records(i * 10, i * 10 + 10));

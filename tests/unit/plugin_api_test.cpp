@@ -3,6 +3,7 @@
 #include "logguard/plugin_api.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,6 +138,46 @@ TEST_F(PluginApiTest, StartWriteStopThenReadLogsStreamsFrames) {
   EXPECT_EQ(entry.line(), "world\n");
   EXPECT_EQ(decoder.next(&entry), FrameDecoder::Status::kNeedMore);
   EXPECT_EQ(decoder.pending(), 0u);
+}
+
+// Reads from fd until `bytes` arrived or 5 s passed.
+std::string read_at_least(int fd, size_t bytes) {
+  std::string data;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (data.size() < bytes && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+TEST_F(PluginApiTest, FollowDeliversNewRecordsAtOnceAndEndsWithTheSession) {
+  std::string fifo = make_fifo();
+  HttpTestClient client(socket_);
+  ASSERT_EQ(client.post("/LogDriver.StartLogging",
+                        json{{"File", fifo}, {"Info", json::parse(info_json({}))}}.dump()).body, "{}");
+  HttpTestClient follower(socket_);
+  follower.send_request("/LogDriver.ReadLogs", R"({"Info":)" + info_json({}) +
+                                                   R"(,"Config":{"Tail":-1,"Follow":true}})");
+  std::string head = read_at_least(follower.fd(), 1);
+  std::string frames = frame("stdout", "live", 1'700'000'000'000'000'001);
+  ASSERT_EQ(::write(engine_fd_, frames.data(), frames.size()), static_cast<ssize_t>(frames.size()));
+  // One small record must arrive while the stream stays open (not held in a buffer).
+  std::string got = head + read_at_least(follower.fd(), 1);
+  while (got.find("live\n") == std::string::npos) {
+    std::string more = read_at_least(follower.fd(), 1);
+    if (more.empty()) break;
+    got += more;
+  }
+  EXPECT_NE(got.find("live\n"), std::string::npos);
+  client.post("/LogDriver.StopLogging", json{{"File", fifo}}.dump());
+  ::close(engine_fd_);
+  engine_fd_ = -1;
+  follower.read_to_close();  // returns only because the stream ends with the session
 }
 
 TEST_F(PluginApiTest, InvalidOptionIsAnErrNamingIt) {
