@@ -153,8 +153,10 @@ void PluginApi::stream(std::string_view path, const std::string& body, ResponseS
   try {
     driver_.read_logs(info, request, sink);
   } catch (const std::exception& e) {
-    // No in-band errors exist: ending mid-stream makes `docker logs` report one.
+    // The protocol has no in-band errors: a stream cut inside a frame makes
+    // `docker logs` report "unexpected EOF" instead of a silently short log.
     spdlog::error("reading logs of {} failed: {}", info.id.substr(0, 12), e.what());
+    if (sink.flush()) out.write(std::string_view("\0\0", 2));
   }
 }
 
