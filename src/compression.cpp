@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "logguard/time_format.h"
+#include "logguard/unique_fd.h"
 
 namespace logguard {
 namespace {
@@ -24,29 +25,6 @@ constexpr uint32_t kSkippableMagic = 0x184D2A50;  // zstd skippable frame, varia
 constexpr size_t kMaxHeaderJson = 64 * 1024;
 constexpr int kZstdLevel = 3;
 
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting errors (a write-back error may only show here).
-  void close(const std::string& path) {
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0 && errno != EINTR) throw_errno("close " + path);
-  }
-
- private:
-  int fd_;
-};
 
 size_t read_some(int fd, char* buf, size_t n, const char* what) {
   for (;;) {
@@ -180,7 +158,7 @@ class PlainSource : public ByteSource {
   size_t read(char* buf, size_t n) override { return read_some(fd_.get(), buf, n, "read log file"); }
 
  private:
-  Fd fd_;
+  UniqueFd fd_;
 };
 
 // Input side shared by the decoders: a fixed buffer refilled from the file.
@@ -201,7 +179,7 @@ class Input {
   void consume(size_t n) { pos_ += n; }
 
  private:
-  Fd fd_;
+  UniqueFd fd_;
   std::vector<char> buf_;
   size_t pos_ = 0;
   size_t len_ = 0;
@@ -341,13 +319,13 @@ Codec codec_for_path(std::string_view path) {
 
 void compress_file(const std::string& src, const std::string& dst, Codec codec,
                    int64_t last_time_nanos) {
-  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) throw_errno("open " + src);
   compress_file(in.get(), dst, codec, last_time_nanos);
 }
 
 void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos) {
-  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+  UniqueFd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
   if (out.get() < 0) throw_errno("open " + dst);
   try {
     const std::string json = last_time_json(last_time_nanos);
@@ -364,7 +342,7 @@ void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last
     // Synced before the caller renames it into place: a compressed name never
     // points at data that is not all there.
     if (::fsync(out.get()) != 0) throw_errno("fsync " + dst);
-    out.close(dst);
+    out.close_checked(dst);
   } catch (...) {
     ::unlink(dst.c_str());
     throw;
@@ -374,7 +352,7 @@ void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last
 std::optional<int64_t> read_last_time(const std::string& path) {
   Codec codec = codec_for_path(path);
   if (codec == Codec::kNone) return std::nullopt;
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return std::nullopt;
   try {
     auto json = codec == Codec::kGzip ? read_gzip_extra(fd.get()) : read_zstd_skippable(fd.get());

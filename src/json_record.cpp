@@ -12,20 +12,17 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// How json-file escapes an ASCII byte: 0 = copied as is, else the escape's length.
-constexpr std::array<uint8_t, 128> make_ascii_cost() {
-  std::array<uint8_t, 128> cost{};
-  for (int b = 0; b < 0x20; ++b) cost[b] = 6;  // \u00XX
-  cost['\n'] = 2;
-  cost['\r'] = 2;
-  cost['"'] = 2;
-  cost['\\'] = 2;
-  cost['<'] = 6;
-  cost['>'] = 6;
-  cost['&'] = 6;
-  return cost;
+// What json-file does with each byte value when it starts a character.
+enum ByteClass : uint8_t { kCopy, kEscape, kNonAscii };
+
+constexpr std::array<uint8_t, 256> make_byte_classes() {
+  std::array<uint8_t, 256> classes{};
+  for (int b = 0; b < 0x20; ++b) classes[b] = kEscape;
+  for (int b = 0x80; b < 0x100; ++b) classes[b] = kNonAscii;
+  for (char c : {'"', '\\', '<', '>', '&'}) classes[static_cast<uint8_t>(c)] = kEscape;
+  return classes;
 }
-constexpr auto kAsciiCost = make_ascii_cost();
+constexpr auto kByteClass = make_byte_classes();
 
 // Length of the valid UTF-8 sequence at s[i] (s[i] >= 0x80), or 0 if invalid,
 // with Go's utf8.DecodeRune rules (no overlongs, surrogates or > U+10FFFF).
@@ -62,16 +59,16 @@ enum class Dialect { kLog, kAttrs };
 // are and escape(text) for replacements. One walk serves encoding and sizing.
 template <typename Copy, typename Escape>
 void walk_escaped(std::string_view s, Dialect dialect, Copy&& copy, Escape&& escape) {
-  size_t start = 0;
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  size_t start = 0;  // first byte not yet handed to copy or escape
   size_t i = 0;
   char unicode[6] = {'\\', 'u', '0', '0', 0, 0};
-  while (i < s.size()) {
-    const uint8_t b = static_cast<uint8_t>(s[i]);
-    if (b < 0x80) {
-      if (kAsciiCost[b] == 0) {
-        ++i;
-        continue;
-      }
+  while (true) {
+    // The hot loop: plain ASCII is copied in one run.
+    while (i < s.size() && kByteClass[byte(i)] == kCopy) ++i;
+    if (i == s.size()) break;
+    const uint8_t b = byte(i);
+    if (kByteClass[b] == kEscape) {
       if (start < i) copy(s.substr(start, i - start));
       if (b == '"' || b == '\\') {
         const char pair[2] = {'\\', static_cast<char>(b)};
@@ -97,7 +94,7 @@ void walk_escaped(std::string_view s, Dialect dialect, Copy&& copy, Escape&& esc
       start = ++i;
     } else if (length == 3 && is_line_separator(s, i)) {
       if (start < i) copy(s.substr(start, i - start));
-      escape(static_cast<uint8_t>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
+      escape(byte(i + 2) == 0xA8 ? "\\u2028" : "\\u2029");
       i += 3;
       start = i;
     } else {
@@ -107,21 +104,53 @@ void walk_escaped(std::string_view s, Dialect dialect, Copy&& copy, Escape&& esc
   if (start < s.size()) copy(s.substr(start));
 }
 
-void append_string(std::string& out, std::string_view s, Dialect dialect) {
-  out += '"';
+void append_escaped(std::string& out, std::string_view s, Dialect dialect) {
   const auto append = [&](std::string_view piece) { out.append(piece); };
   walk_escaped(s, dialect, append, append);
-  out += '"';
 }
 
-size_t string_size(std::string_view s, Dialect dialect) {
-  size_t size = 2;
+size_t escaped_size(std::string_view s, Dialect dialect) {
+  size_t size = 0;
   const auto count = [&](std::string_view piece) { size += piece.size(); };
   walk_escaped(s, dialect, count, count);
   return size;
 }
 
-constexpr std::string_view kTimeKey = "\"time\":";
+// The record's fixed text. Every optional field ends with the comma that
+// separates it from the next, since "time" always follows.
+constexpr std::string_view kOpen = "{";
+constexpr std::string_view kLogKey = "\"log\":\"";
+constexpr std::string_view kStreamKey = "\"stream\":\"";
+constexpr std::string_view kStringEnd = "\",";
+constexpr std::string_view kAttrsKey = "\"attrs\":{";
+constexpr std::string_view kAttrsEnd = "},";
+constexpr std::string_view kTimeKey = "\"time\":\"";
+constexpr std::string_view kClose = "\"}\n";
+
+// The quotes and colon around one attr, as Go's json.Marshal writes a map
+// entry: "key":"value"; entries are separated by commas.
+constexpr size_t kAttrPunctuation = 5;
+
+void append_attrs(std::string& out, const Attrs& attrs) {
+  out.append(kAttrsKey);
+  for (size_t k = 0; k < attrs.size(); ++k) {
+    out.append(k == 0 ? "\"" : ",\"");
+    append_escaped(out, attrs[k].first, Dialect::kAttrs);
+    out.append("\":\"");
+    append_escaped(out, attrs[k].second, Dialect::kAttrs);
+    out += '"';
+  }
+  out.append(kAttrsEnd);
+}
+
+size_t attrs_size(const Attrs& attrs) {
+  size_t size = kAttrsKey.size() + kAttrsEnd.size() + attrs.size() * kAttrPunctuation +
+                (attrs.size() - 1);
+  for (const auto& [key, value] : attrs) {
+    size += escaped_size(key, Dialect::kAttrs) + escaped_size(value, Dialect::kAttrs);
+  }
+  return size;
+}
 
 // Length of append_rfc3339nano's text, without making it (no allocation on
 // the drop path): "2006-01-02T15:04:05Z" plus "." and the fraction's digits
@@ -136,14 +165,6 @@ size_t rfc3339nano_size(int64_t unix_nanos) {
     --digits;
   }
   return 20 + 1 + digits;
-}
-
-size_t attrs_size(const Attrs& attrs) {
-  size_t size = 2 + (attrs.size() - 1);  // braces and commas
-  for (const auto& [key, value] : attrs) {
-    size += string_size(key, Dialect::kAttrs) + 1 + string_size(value, Dialect::kAttrs);
-  }
-  return size;
 }
 
 // ---- decoding ----
@@ -341,63 +362,37 @@ std::string_view strip_newline(std::string_view line) {
 
 bool append_json_record(std::string& out, const RecordView& record) {
   const size_t start = out.size();
-  out += '{';
-  bool first = true;
-  const auto separator = [&] {
-    if (!first) out += ',';
-    first = false;
-  };
+  out.append(kOpen);
   if (!record.log.empty()) {
-    separator();
-    out += "\"log\":";
-    append_string(out, record.log, Dialect::kLog);
+    out.append(kLogKey);
+    append_escaped(out, record.log, Dialect::kLog);
+    out.append(kStringEnd);
   }
   if (!record.stream.empty()) {
-    separator();
-    out += "\"stream\":";
-    append_string(out, record.stream, Dialect::kLog);
+    out.append(kStreamKey);
+    append_escaped(out, record.stream, Dialect::kLog);
+    out.append(kStringEnd);
   }
-  if (record.attrs && !record.attrs->empty()) {
-    separator();
-    out += "\"attrs\":{";
-    bool first_attr = true;
-    for (const auto& [key, value] : *record.attrs) {
-      if (!first_attr) out += ',';
-      first_attr = false;
-      append_string(out, key, Dialect::kAttrs);
-      out += ':';
-      append_string(out, value, Dialect::kAttrs);
-    }
-    out += '}';
-  }
-  separator();
-  out += kTimeKey;
-  out += '"';
+  if (record.attrs && !record.attrs->empty()) append_attrs(out, *record.attrs);
+  out.append(kTimeKey);
   if (!append_rfc3339nano(out, record.time_nanos)) {
     out.resize(start);
     return false;
   }
-  out += "\"}\n";
+  out.append(kClose);
   return true;
 }
 
 size_t json_record_size(const RecordView& record) {
-  size_t size = 2 + 1;  // braces and newline
-  size_t fields = 1;
+  size_t size = kOpen.size() + kTimeKey.size() + rfc3339nano_size(record.time_nanos) + kClose.size();
   if (!record.log.empty()) {
-    size += 6 + string_size(record.log, Dialect::kLog);
-    ++fields;
+    size += kLogKey.size() + escaped_size(record.log, Dialect::kLog) + kStringEnd.size();
   }
   if (!record.stream.empty()) {
-    size += 9 + string_size(record.stream, Dialect::kLog);
-    ++fields;
+    size += kStreamKey.size() + escaped_size(record.stream, Dialect::kLog) + kStringEnd.size();
   }
-  if (record.attrs && !record.attrs->empty()) {
-    size += 8 + attrs_size(*record.attrs);
-    ++fields;
-  }
-  size += kTimeKey.size() + 2 + rfc3339nano_size(record.time_nanos);
-  return size + (fields - 1);
+  if (record.attrs && !record.attrs->empty()) size += attrs_size(*record.attrs);
+  return size;
 }
 
 std::optional<Record> parse_json_record(std::string_view line) {

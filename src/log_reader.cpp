@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "logguard/compression.h"
+#include "logguard/unique_fd.h"
 
 namespace logguard {
 namespace {
@@ -38,32 +39,6 @@ constexpr int kProbeLines = 8;
 // Re-listings when rotations keep renaming files while we open them.
 constexpr int kOpenAttempts = 8;
 constexpr int kMaxCorruptWarnings = 20;
-
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 bool same_file(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;

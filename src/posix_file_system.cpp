@@ -8,66 +8,40 @@
 #include <system_error>
 
 #include "logguard/file_system.h"
+#include "logguard/unique_fd.h"
 
 namespace logguard {
 namespace {
 
-[[noreturn]] void throw_errno(const std::string& what, const std::string& path) {
-  throw std::system_error(errno, std::generic_category(), what + " " + path);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 class PosixWritableFile : public WritableFile {
  public:
   PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~PosixWritableFile() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
 
   void append(std::string_view data) override {
     while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
+      ssize_t n = ::write(fd_.get(), data.data(), data.size());
       if (n < 0) {
         if (errno == EINTR) continue;
-        throw_errno("write", path_);
+        throw_errno("write " + path_);
       }
       data.remove_prefix(static_cast<size_t>(n));
     }
   }
 
   void sync() override {
-    if (::fdatasync(fd_) != 0) throw_errno("fdatasync", path_);
+    if (::fdatasync(fd_.get()) != 0) throw_errno("fdatasync " + path_);
   }
 
-  void close() override {
-    if (fd_ < 0) return;
-    int fd = fd_;
-    fd_ = -1;
-    // Linux releases the descriptor even when close() fails, so never retry it.
-    if (::close(fd) != 0 && errno != EINTR) throw_errno("close", path_);
-  }
+  void close() override { fd_.close_checked(path_); }
 
  private:
-  int fd_;
+  UniqueFd fd_;
   std::string path_;
 };
 
 std::unique_ptr<WritableFile> open_writable(const std::string& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) throw_errno("open", path);
+  if (fd < 0) throw_errno("open " + path);
   return std::make_unique<PosixWritableFile>(fd, path);
 }
 
@@ -82,15 +56,15 @@ class PosixFileSystem : public FileSystem {
   }
 
   std::string read_all(const std::string& path) override {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw_errno("open", path);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) throw_errno("open " + path);
     std::string out;
     char buf[64 * 1024];
     for (;;) {
       ssize_t n = ::read(fd.get(), buf, sizeof buf);
       if (n < 0) {
         if (errno == EINTR) continue;
-        throw_errno("read", path);
+        throw_errno("read " + path);
       }
       if (n == 0) return out;
       out.append(buf, static_cast<size_t>(n));
@@ -98,18 +72,18 @@ class PosixFileSystem : public FileSystem {
   }
 
   void rename(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) throw_errno("rename " + from + " to", to);
+    if (::rename(from.c_str(), to.c_str()) != 0) throw_errno("rename " + from + " to " + to);
   }
 
   void remove(const std::string& path) override {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno("unlink", path);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno("unlink " + path);
   }
 
   std::optional<uint64_t> file_size(const std::string& path) override {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       if (errno == ENOENT) return std::nullopt;
-      throw_errno("stat", path);
+      throw_errno("stat " + path);
     }
     return static_cast<uint64_t>(st.st_size);
   }
@@ -119,7 +93,7 @@ class PosixFileSystem : public FileSystem {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
       if (errno == ENOENT) return names;
-      throw_errno("opendir", dir);
+      throw_errno("opendir " + dir);
     }
     errno = 0;
     while (dirent* e = ::readdir(d)) {
@@ -137,14 +111,14 @@ class PosixFileSystem : public FileSystem {
     for (size_t pos = 1; pos <= dir.size(); ++pos) {
       if (pos != dir.size() && dir[pos] != '/') continue;
       std::string prefix = dir.substr(0, pos);
-      if (::mkdir(prefix.c_str(), 0750) != 0 && errno != EEXIST) throw_errno("mkdir", prefix);
+      if (::mkdir(prefix.c_str(), 0750) != 0 && errno != EEXIST) throw_errno("mkdir " + prefix);
     }
   }
 
   void sync_dir(const std::string& dir) override {
-    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0) throw_errno("open", dir);
-    if (::fsync(fd.get()) != 0) throw_errno("fsync", dir);
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) throw_errno("open " + dir);
+    if (::fsync(fd.get()) != 0) throw_errno("fsync " + dir);
   }
 };
 

@@ -41,30 +41,23 @@ Session::Session(std::string fifo_path, LimitOptions limits, std::shared_ptr<Con
       limiter_(limits),
       log_(std::move(log)),
       clock_(clock) {
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (wake_fd_.get() < 0) throw_errno("eventfd");
 }
 
-Session::~Session() {
-  if (fifo_fd_ >= 0) ::close(fifo_fd_);
-  ::close(wake_fd_);
-}
+Session::~Session() = default;
 
 void Session::open_fifo() {
-  fifo_fd_ = ::open(fifo_path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo_fd_ < 0) {
-    throw std::system_error(errno, std::generic_category(), "opening the log stream " + fifo_path_);
-  }
+  fifo_fd_ = UniqueFd(::open(fifo_path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fifo_fd_.get() < 0) throw_errno("opening the log stream " + fifo_path_);
 }
 
 void Session::run() {
   try {
     for (;;) {
-      pollfd fds[2] = {{fifo_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      if (::poll(fds, 2, poll_timeout_ms()) < 0 && errno != EINTR) {
-        throw std::system_error(errno, std::generic_category(), "poll");
-      }
-      if (fds[1].revents & POLLIN) clear_eventfd(wake_fd_);
+      pollfd fds[2] = {{fifo_fd_.get(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
+      if (::poll(fds, 2, poll_timeout_ms()) < 0 && errno != EINTR) throw_errno("poll");
+      if (fds[1].revents & POLLIN) clear_eventfd(wake_fd_.get());
       uint64_t drains_asked;
       bool stopping;
       {
@@ -97,7 +90,7 @@ void Session::run() {
 Session::ReadResult Session::read_available() {
   static thread_local std::vector<char> buffer(kReadSize);
   for (int i = 0; i < kReadsPerTurn; ++i) {
-    ssize_t n = ::read(fifo_fd_, buffer.data(), buffer.size());
+    ssize_t n = ::read(fifo_fd_.get(), buffer.data(), buffer.size());
     if (n > 0) {
       decoder_.feed(buffer.data(), static_cast<size_t>(n));
       if (!process_frames()) return ReadResult::kError;
@@ -112,7 +105,7 @@ Session::ReadResult Session::read_available() {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN) return ReadResult::kEmpty;
-    throw std::system_error(errno, std::generic_category(), "reading " + fifo_path_);
+    throw_errno("reading " + fifo_path_);
   }
   return ReadResult::kData;
 }
@@ -204,8 +197,8 @@ void Session::report_lost_records(const char* error) {
 }
 
 bool Session::wait_for_tokens(int64_t nanos) {
-  pollfd fd{wake_fd_, POLLIN, 0};
-  if (::poll(&fd, 1, millis_until(nanos)) > 0) clear_eventfd(wake_fd_);
+  pollfd fd{wake_fd_.get(), POLLIN, 0};
+  if (::poll(&fd, 1, millis_until(nanos)) > 0) clear_eventfd(wake_fd_.get());
   std::lock_guard lock(mu_);
   return !shutdown_;
 }
@@ -218,7 +211,7 @@ int Session::poll_timeout_ms() const {
 
 void Session::wake() {
   uint64_t one = 1;
-  (void)!::write(wake_fd_, &one, sizeof one);
+  (void)!::write(wake_fd_.get(), &one, sizeof one);
 }
 
 bool Session::drain(std::chrono::milliseconds timeout) {

@@ -37,13 +37,13 @@ Civil civil_from_days(int64_t z) {
   return {y + (m <= 2), m, d};
 }
 
-void append_digits(std::string& out, int64_t value, int width) {
-  char buf[20];
-  for (int i = width - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + value % 10);
+// Writes value as `width` digits ending just before end; returns the start.
+char* put_digits(char* end, uint64_t value, int width) {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + value % 10);
     value /= 10;
   }
-  out.append(buf, static_cast<size_t>(width));
+  return end;
 }
 
 // Reads exactly `width` decimal digits.
@@ -144,27 +144,22 @@ bool append_rfc3339nano(std::string& out, int64_t unix_nanos) {
   }
   const Civil date = civil_from_days(days);
   if (date.year < 0 || date.year > 9999) return false;
-  append_digits(out, date.year, 4);
-  out += '-';
-  append_digits(out, date.month, 2);
-  out += '-';
-  append_digits(out, date.day, 2);
-  out += 'T';
-  append_digits(out, second_of_day / 3600, 2);
-  out += ':';
-  append_digits(out, second_of_day / 60 % 60, 2);
-  out += ':';
-  append_digits(out, second_of_day % 60, 2);
+  // Built in place and appended once: this runs for every record written.
+  char text[] = "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ";
+  put_digits(text + 4, static_cast<uint64_t>(date.year), 4);
+  put_digits(text + 7, date.month, 2);
+  put_digits(text + 10, date.day, 2);
+  put_digits(text + 13, static_cast<uint64_t>(second_of_day / 3600), 2);
+  put_digits(text + 16, static_cast<uint64_t>(second_of_day / 60 % 60), 2);
+  put_digits(text + 19, static_cast<uint64_t>(second_of_day % 60), 2);
+  size_t length = 19;
   if (nanos != 0) {
-    int width = 9;
-    while (nanos % 10 == 0) {
-      nanos /= 10;
-      --width;
-    }
-    out += '.';
-    append_digits(out, nanos, width);
+    put_digits(text + 29, static_cast<uint64_t>(nanos), 9);
+    length = 29;
+    while (text[length - 1] == '0') --length;
   }
-  out += 'Z';
+  text[length++] = 'Z';
+  out.append(text, length);
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include "logguard/container_log.h"
 #include "logguard/frame.h"
 #include "logguard/limiter.h"
+#include "logguard/unique_fd.h"
 
 namespace logguard {
 
@@ -58,8 +59,8 @@ class Session {
   Limiter limiter_;
   std::shared_ptr<ContainerLog> log_;
   Clock& clock_;
-  int fifo_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: drain() and shutdown() interrupt waits
+  UniqueFd fifo_fd_;
+  UniqueFd wake_fd_;  // eventfd: drain() and shutdown() interrupt waits
   FrameDecoder decoder_;
   LogEntry entry_;
 
