@@ -23,6 +23,10 @@ ContainerLog::~ContainerLog() {
 
 void ContainerLog::open() {
   std::lock_guard lock(mu_);
+  open_locked();
+}
+
+void ContainerLog::open_locked() {
   if (opened_) return;  // a second session of a live container
   file_.open();
   opened_ = true;

@@ -49,8 +49,8 @@ std::optional<RotatedName> parse_rotated_name(std::string_view name, std::string
   return RotatedName{index, form};
 }
 
-// Compression temps are unique in the process (not only per LogFile), so a
-// job abandoned by a closed LogFile never touches a newer job's temp.
+// Compression temps are unique in the process (not only per LogFile), so no
+// two jobs ever share a temp.
 uint64_t next_sequence() {
   static std::atomic<uint64_t> seq{0};
   return ++seq;
@@ -74,9 +74,12 @@ bool is_log_temp_name(std::string_view name, std::string_view base_name) {
 }
 
 // The rotated files' bookkeeping, shared between the writer and compression
-// jobs (which may outlive the LogFile). Each rotated file has a sequence
-// number that stays with it while its index changes, so a job finds its file
-// wherever rotation has moved it by then.
+// jobs. Each rotated file has a sequence number that stays with it while its
+// index changes, so a job finds its file wherever rotation has moved it by
+// then. There is one per directory in the process (see acquire): jobs outlive
+// the LogFile that queued them (a container that exits right after rotating)
+// and still finish, and a later LogFile of the same container shares their
+// bookkeeping and lock instead of racing them.
 struct LogFile::Shared {
   struct Rotated {
     uint64_t seq;
@@ -104,6 +107,12 @@ struct LogFile::Shared {
     return 0;
   }
 
+  // The directory's state, and whether it is new (nothing in this process
+  // knew the directory: what is on disk must be recovered first).
+  static std::pair<std::shared_ptr<Shared>, bool> acquire(FileSystem& fs, const std::string& dir,
+                                                          const std::string& base,
+                                                          RotationPolicy policy);
+
   void recover_locked();
   void drop_excess_locked(size_t keep);
   void shift_locked(int64_t current_last_time);
@@ -113,14 +122,30 @@ struct LogFile::Shared {
   FileSystem& fs;
   const std::string dir;
   const std::string base;
-  const RotationPolicy policy;
+  RotationPolicy policy;  // guarded by mu; the newest LogFile's
   std::mutex mu;
   std::deque<Rotated> rotated;  // rotated[0] is <base>.1
-  bool closed = false;
   // Set when a failed operation may have left the directory differing from
   // `rotated`; the writer then rescans it before going on.
   std::atomic<bool> needs_rescan{false};
 };
+
+std::pair<std::shared_ptr<LogFile::Shared>, bool> LogFile::Shared::acquire(
+    FileSystem& fs, const std::string& dir, const std::string& base, RotationPolicy policy) {
+  static std::mutex registry_mu;
+  static std::map<std::pair<FileSystem*, std::string>, std::weak_ptr<Shared>> registry;
+  std::lock_guard lock(registry_mu);
+  std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+  auto& slot = registry[{&fs, dir + "/" + base}];
+  if (auto live = slot.lock()) {
+    std::lock_guard state_lock(live->mu);
+    live->policy = policy;
+    return {live, false};
+  }
+  auto fresh = std::make_shared<Shared>(fs, dir, base, policy);
+  slot = fresh;
+  return {fresh, true};
+}
 
 // Rebuilds `rotated` from the directory, finishing or undoing whatever a
 // crash or failure interrupted. Every step leaves a state this same function
@@ -184,7 +209,7 @@ bool LogFile::Shared::pin(uint64_t seq, const std::function<void(const std::stri
   std::lock_guard lock(mu);
   size_t index = index_of(seq);
   // While a rescan is pending, `rotated` may not match the names on disk.
-  if (closed || needs_rescan || index == 0 || rotated[index - 1].form != Codec::kNone) {
+  if (needs_rescan || index == 0 || rotated[index - 1].form != Codec::kNone) {
     return false;
   }
   open(path(index, Codec::kNone));
@@ -200,10 +225,9 @@ void LogFile::Shared::finish(uint64_t seq, Codec codec, bool written) {
     std::lock_guard lock(mu);
     size_t index = index_of(seq);
     if (index != 0) rotated[index - 1].queued = false;
-    if (!written || closed || needs_rescan || index == 0 ||
-        rotated[index - 1].form != Codec::kNone) {
-      // Failed, abandoned, the file was deleted past max_file meanwhile, or
-      // the names are in doubt until the next rescan (which queues it again).
+    if (!written || needs_rescan || index == 0 || rotated[index - 1].form != Codec::kNone) {
+      // Failed, the file was deleted past max_file meanwhile, or the names
+      // are in doubt until the next rescan (which queues it again).
       log_errors("removing compression temp", [&] { fs.remove(temp); });
       return;
     }
@@ -233,8 +257,7 @@ LogFile::LogFile(FileSystem& fs, std::string dir, std::string base_name, Rotatio
       base_(std::move(base_name)),
       policy_{policy.max_size, std::max(policy.max_file, 1), policy.codec},
       queue_(policy.codec == Codec::kNone ? nullptr : queue),
-      watch_(std::move(watch)),
-      shared_(std::make_shared<Shared>(fs_, dir_, base_, policy_)) {}
+      watch_(std::move(watch)) {}
 
 LogFile::~LogFile() {
   try {
@@ -248,11 +271,18 @@ std::string LogFile::current_path() const { return dir_ + "/" + base_; }
 
 void LogFile::open() {
   close();
-  shared_ = std::make_shared<Shared>(fs_, dir_, base_, policy_);
   fs_.create_dirs(dir_);
-  {
+  auto [shared, fresh] = Shared::acquire(fs_, dir_, base_, policy_);
+  shared_ = std::move(shared);
+  if (fresh || shared_->needs_rescan) {
     std::lock_guard lock(shared_->mu);
     shared_->recover_locked();
+    shared_->needs_rescan = false;
+  } else {
+    // Known in this process (compressions of an earlier session may still be
+    // running): only apply this policy's max-file.
+    std::lock_guard lock(shared_->mu);
+    shared_->drop_excess_locked(static_cast<size_t>(policy_.max_file - 1));
   }
   ensure_current();
   submit_compressions();
@@ -383,10 +413,7 @@ void LogFile::close() {
     error = std::current_exception();
   }
   buffer_.clear();
-  {
-    std::lock_guard lock(shared_->mu);
-    shared_->closed = true;
-  }
+  // Compressions already queued go on and finish: they hold shared_.
   if (current_) {
     std::unique_ptr<WritableFile> file = std::move(current_);
     log_errors("closing the current file", [&] { file->close(); });

@@ -1,6 +1,9 @@
 #include "logguard/time_format.h"
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace logguard {
 namespace {

@@ -30,15 +30,19 @@ class ContainerLog {
   // Throws on I/O errors.
   void open();
   // Appends whole encoded records, then makes them visible to readers.
-  // Throws on I/O errors; records not yet written stay buffered in LogFile.
+  // Throws on I/O errors; records not yet written stay buffered in LogFile
+  // (up to a bound).
   template <typename Fn>
   void write(Fn&& append_records) {
     std::lock_guard lock(mu_);
+    open_locked();  // retried here if opening failed before (a disk that came back)
     append_records(file_);
     file_.flush();
   }
 
  private:
+  void open_locked();
+
   std::string dir_;
   std::string base_name_;
   std::shared_ptr<LogWatch> watch_;

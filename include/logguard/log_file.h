@@ -64,8 +64,8 @@ class LogFile {
   // Writes the buffer to the current file and wakes the watch. Throws on I/O
   // errors; bytes that did not reach the file stay buffered for the next try.
   void flush();
-  // Flushes and closes. Compressions still running are abandoned (their files
-  // stay plain until the next open() re-queues them). Safe to call twice.
+  // Flushes and closes. Compressions already queued still finish: the
+  // naming state is per directory and outlives this object. Safe to call twice.
   void close();
 
   // Bytes in the current file, written plus buffered.

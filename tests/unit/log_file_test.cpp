@@ -354,20 +354,37 @@ TEST(LogFile, FailedCompressionKeepsThePlainFile) {
   EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1.gz", kBase + ".2.gz"}));
 }
 
-TEST(LogFile, JobsOutliveTheLogFileAndAreAbandonedAfterClose) {
+// A container that exits right after rotating: its compressions run after
+// the LogFile closed, and still put their files in place.
+TEST(LogFile, JobsOutliveTheLogFileAndStillFinish) {
   FakeFileSystem fs;
   FakeQueue q;
   {
-    LogFile f(fs, kDir, kBase, {40, 3, Codec::kGzip}, &q, nullptr);
+    LogFile f(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
     f.open();
-    write(f, 0, 3);
+    write(f, 0, 5);  // two records a file: .2 {0,1}, .1 {2,3}, current {4}
   }
-  q.run_all(fs);  // must not touch names: a newer LogFile may own them now
-  EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1"}));
-  LogFile g(fs, kDir, kBase, {40, 3, Codec::kGzip}, &q, nullptr);
-  g.open();  // re-queues the plain rotated file
   q.run_all(fs);
-  EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1.gz"}));
+  EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1.gz", kBase + ".2.gz"}));
+  EXPECT_EQ(all_records(fs), range(0, 5));
+}
+
+// A new session of the same container while the old one's compressions are
+// pending shares their bookkeeping: the jobs land at the files' new places.
+TEST(LogFile, NewLogFileSharesPendingCompressions) {
+  FakeFileSystem fs;
+  FakeQueue q;
+  {
+    LogFile f(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
+    f.open();
+    write(f, 0, 3);  // .1 {0,1} plain and queued, current {2}
+  }
+  LogFile g(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
+  g.open();
+  write(g, 3, 5);  // rotates: the queued .1 moves to .2
+  q.run_all(fs);
+  EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1.gz", kBase + ".2.gz"}));
+  EXPECT_EQ(all_records(fs), range(0, 5));
 }
 
 // ---- errors ----
