@@ -73,6 +73,9 @@ void Session::run() {
         std::lock_guard lock(mu_);
         drains_done_ = drains_asked;
         drained_cv_.notify_all();
+        // A drain asked while we waited for tokens had its wake-up consumed
+        // there: go round once more instead of sleeping on it.
+        if (drain_requests_ > drains_asked) wake();
       }
       if (stopping) break;
     }

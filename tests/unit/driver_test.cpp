@@ -220,6 +220,24 @@ TEST_F(DriverTest, StartLoggingAppendsAndNeverTruncates) {
   engine_close();
 }
 
+// Block mode: StopLogging arrives while the session waits for tokens; it
+// returns as soon as the held-back data is written, not at its timeout.
+TEST_F(DriverTest, StopLoggingInBlockModeReturnsOnceDataIsWritten) {
+  auto fifo = make_fifo("block");
+  driver_->start_logging(fifo, {kId, "/block", {{"rate", "10k"}, {"burst", "1k"}, {"on-limit", "block"}}});
+  std::string frames;
+  for (int i = 0; i < 20; ++i) frames += frame("stdout", std::string(99, 'a' + i % 26));
+  engine_write(frames);  // ~3.3 kB of records: ~0.25 s of waiting for tokens
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the session is waiting now
+  const auto start = std::chrono::steady_clock::now();
+  driver_->stop_logging(fifo);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  EXPECT_GT(took, std::chrono::milliseconds(100));  // it did wait for tokens
+  EXPECT_EQ(read_records(log_path()).size(), 20u);  // nothing lost
+  engine_close();
+}
+
 TEST_F(DriverTest, InvalidOptionIsRefusedWithItsName) {
   auto fifo = make_fifo("bad");
   try {
