@@ -1,72 +1,110 @@
 #!/usr/bin/env bash
-# Builds logguard, installs it as the managed plugin "logguard" into the local
-# Docker engine, and shows it working. For a fresh Debian 12 machine, as root.
-# When no engine answers on /var/run/docker.sock, a private one is started
-# (data in /var/lib/logguard-demo) and the DOCKER_HOST to use is printed.
+# Builds logguard, installs it as the managed plugin `logguard` and shows it working.
+# On a fresh Debian 12 machine, as root, from a checkout:   scripts/install.sh
+#
+#  1. installs the build dependencies and docker.io (scripts/deps.sh, apt);
+#  2. builds the plugin (Release, in $BUILD_DIR, default build-release/);
+#  3. uses the engine at $DOCKER_HOST, else the one on /var/run/docker.sock; if none answers,
+#     starts a private dockerd in $ENGINE_DIR (default /var/lib/logguard-demo) and tells you
+#     the DOCKER_HOST to use with it;
+#  4. imports a busybox image offline (from busybox-static) as `busybox`, unless there is one;
+#  5. packages the plugin offline (plugin/package.sh) and installs it: `docker plugin create
+#     logguard` + `docker plugin enable --timeout 0 logguard`, replacing an older install;
+#  6. runs a sample container with --log-driver logguard and shows its file under
+#     /var/log/logguard and `docker logs`; then a flood, cut by the rate limit with a notice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+BUILD_DIR=${BUILD_DIR:-$repo/build-release}
+ENGINE_DIR=${ENGINE_DIR:-/var/lib/logguard-demo}
+LOG_ROOT=/var/log/logguard   # config.json's `logroot` mount source
+docker=/usr/bin/docker       # the engine's own client (a newer one may come first on PATH)
 
-echo "== dependencies (apt)"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then echo "run as root" >&2; exit 1; fi
+
+step "dependencies (apt)"
 scripts/deps.sh
+[ -x "$docker" ] || docker=$(command -v docker)
 
-echo "== build"
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DLOGGUARD_TESTS=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target logguard
+step "build ($BUILD_DIR)"
+cmake -S "$repo" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DLOGGUARD_TESTS=OFF >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target logguard | tail -n 1
 
-docker_cli=/usr/bin/docker
-[ -x "$docker_cli" ] || docker_cli=$(command -v docker)
-if DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock} "$docker_cli" version >/dev/null 2>&1; then
-  export DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}
-  echo "== using the Docker engine at $DOCKER_HOST"
+step "docker engine"
+started_engine=""
+if [ -n "${DOCKER_HOST:-}" ] && "$docker" version >/dev/null 2>&1; then
+  echo "using DOCKER_HOST=$DOCKER_HOST"
+elif DOCKER_HOST=unix:///var/run/docker.sock "$docker" version >/dev/null 2>&1; then
+  export DOCKER_HOST=unix:///var/run/docker.sock
+  echo "using the engine on /var/run/docker.sock"
 else
-  echo "== no Docker engine answers: starting a private one"
-  DOCKER_HOST=$(scripts/dockerd.sh start /var/lib/logguard-demo)
-  export DOCKER_HOST
+  export DOCKER_HOST=$(scripts/dockerd.sh start "$ENGINE_DIR")
+  started_engine=1
+  echo "no engine answered on /var/run/docker.sock: started a private dockerd in $ENGINE_DIR"
 fi
-docker() { "$docker_cli" "$@"; }
+"$docker" version --format 'engine {{.Server.Version}}'
 
-image=logguard-demo-busybox
-if ! docker image inspect "$image" >/dev/null 2>&1; then
-  echo "== importing a busybox image offline as $image"
+step "busybox image"
+if "$docker" image inspect busybox >/dev/null 2>&1; then
+  echo "busybox is there"
+else
   root=$(mktemp -d)
-  mkdir -p "$root/bin"
-  cp /bin/busybox "$root/bin/"
-  for applet in sh seq yes head echo printf sleep cat; do ln -s busybox "$root/bin/$applet"; done
-  tar -C "$root" -c . | docker import - "$image" >/dev/null
-  rm -rf "$root"
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+  done
+  tar -C "$root" -c . | "$docker" import -c 'CMD ["sh"]' - busybox >/dev/null
+  echo "imported busybox from $(readlink -f /bin/busybox)"
 fi
 
-echo "== installing the plugin"
-pkg=$(mktemp -d)
-plugin/package.sh "$pkg" "$repo/build-release" >/dev/null
-if docker plugin inspect logguard >/dev/null 2>&1; then
-  docker plugin disable -f logguard >/dev/null 2>&1 || true
-  docker plugin rm -f logguard >/dev/null
+step "plugin"
+pkg="$BUILD_DIR/plugin"
+plugin/package.sh "$pkg" "$BUILD_DIR" >/dev/null
+mkdir -p "$LOG_ROOT"
+if "$docker" plugin inspect logguard >/dev/null 2>&1; then
+  users=$("$docker" ps -aq --filter label=logguard-demo)
+  [ -z "$users" ] || "$docker" rm -f $users >/dev/null
+  "$docker" plugin disable -f logguard >/dev/null 2>&1 || true
+  "$docker" plugin rm -f logguard >/dev/null
+  echo "removed the older logguard plugin"
 fi
-mkdir -p /var/log/logguard
-docker plugin create logguard "$pkg" >/dev/null
+"$docker" plugin create logguard "$pkg" >/dev/null
 # --timeout 0: with enable's default of 30 s the engine cuts `docker logs -f` after 30 s.
-docker plugin enable --timeout 0 logguard >/dev/null
-rm -rf "$pkg"
-docker plugin ls
+"$docker" plugin enable --timeout 0 logguard >/dev/null
+"$docker" plugin ls
 
-echo "== a container that logs 5 lines, then floods 2 MB against rate=100k burst=200k"
-cid=$(docker run -d --network none --log-driver logguard \
-  --log-opt rate=100k --log-opt burst=200k --log-opt max-size=1m --log-opt max-file=3 \
-  "$image" sh -c 'seq 1 5; yes "flooding the log with one line after another" | head -c 2000000; echo done')
-docker wait "$cid" >/dev/null
-logdir=/var/log/logguard/$cid
-echo "-- files in $logdir:"
-ls -l "$logdir"
-echo "-- the first 3 lines of the current file:"
-head -n 3 "$logdir/$cid-json.log"
-echo "-- docker logs --tail 3 (the drop notice is the last line):"
-docker logs --tail 3 "$cid"
-docker rm "$cid" >/dev/null
-cat <<EOT
+step "a container logging through logguard"
+cid=$("$docker" run -d --label logguard-demo --network none --log-driver logguard \
+  --log-opt max-size=1m --log-opt compress=zstd busybox \
+  sh -c 'echo "hello from logguard"; echo "a \"quoted\" line with a tab:	end"; echo "to stderr" >&2; seq 1 3')
+"$docker" wait "$cid" >/dev/null
+file="$LOG_ROOT/$cid/$cid-json.log"
+echo "\$ cat $file"
+cat "$file"
+echo "\$ docker logs ${cid:0:12}"
+"$docker" logs "$cid"
 
-logguard is installed. Use it with:
-  DOCKER_HOST=$DOCKER_HOST docker run --log-driver logguard --log-opt rate=1m ...
-or make it the default in /etc/docker/daemon.json: {"log-driver": "logguard"}
-EOT
+step "a flood cut to rate=100k burst=200k (the default is rate=1m burst=10m)"
+cid=$("$docker" run -d --label logguard-demo --network none --log-driver logguard \
+  --log-opt rate=100k --log-opt burst=200k busybox sh -c 'yes "a noisy line" | head -n 2000000')
+"$docker" wait "$cid" >/dev/null
+file="$LOG_ROOT/$cid/$cid-json.log"
+echo "the container wrote 2,000,000 lines (26,000,000 bytes) in $("$docker" inspect -f \
+  '{{.State.StartedAt}} .. {{.State.FinishedAt}}' "$cid");"
+echo "$(stat -c %s "$file") bytes are in $file; its last lines:"
+echo "\$ docker logs --tail 2 ${cid:0:12}"
+"$docker" logs --tail 2 "$cid"
+
+step "done"
+echo "logguard is installed and enabled. Use it with:"
+echo "  DOCKER_HOST=$DOCKER_HOST docker run --log-driver logguard --log-opt rate=1m ..."
+echo "or make it every container's driver in /etc/docker/daemon.json: {\"log-driver\": \"logguard\"}"
+if [ -n "$started_engine" ]; then
+  echo "The private engine keeps running. Point the docker client at it with:"
+  echo "  export DOCKER_HOST=$DOCKER_HOST"
+  echo "Stop it with: scripts/dockerd.sh stop $ENGINE_DIR"
+fi

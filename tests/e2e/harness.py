@@ -5,9 +5,11 @@ pidfile in a temp dir), a busybox image imported offline, and logguard packaged 
 the build directory, created with `docker plugin create` and enabled with no timeout.
 Plugin log files land in a host directory of the suite's (the plugin's `logroot` mount).
 """
+import calendar
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,26 +19,36 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one on PATH
 IMAGE = "lgtest-busybox"
 PLUGIN = "logguard"
-APPLETS = ["sh", "seq", "yes", "dd", "printf", "sleep", "head", "tr", "cat", "echo", "wc", "date"]
+APPLETS = ["sh", "seq", "yes", "dd", "printf", "sleep", "head", "tr", "cat", "echo", "wc", "date",
+           "awk", "sed"]
 
 
 class Engine:
     def __init__(self, build_dir):
         self.build_dir = os.path.abspath(build_dir)
-        self.dir = tempfile.mkdtemp(prefix="lg-e2e-")
-        self.log_root = os.path.join(self.dir, "logs")
+        self.dir = None       # temp dir: dockerd's data-root, exec-root, socket, log; created by start()
+        self.log_root = None  # the plugin's logroot mount source, in self.dir
         self.host = None
 
     # ---- lifecycle ----
     def start(self):
+        self.dir = tempfile.mkdtemp(prefix="lg-e2e-")
+        self.log_root = os.path.join(self.dir, "logs")
         os.makedirs(self.log_root)
+        # Marks the engine as this process's: reap_stale() leaves it alone while we live.
+        with open(os.path.join(self.dir, "runner.pid"), "w") as f:
+            f.write(str(os.getpid()))
         out = subprocess.run([os.path.join(REPO, "scripts", "dockerd.sh"), "start", self.dir],
-                             check=True, capture_output=True, text=True)
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError("scripts/dockerd.sh start failed:\n" + out.stderr)
         self.host = out.stdout.strip().splitlines()[-1]
         self.import_busybox()
         self.install_plugin()
 
     def stop(self):
+        if self.dir is None:
+            return
         if self.host:
             subprocess.run([DOCKER, "-H", self.host, "rm", "-f"] + self.all_containers(),
                            capture_output=True)
@@ -45,6 +57,39 @@ class Engine:
         subprocess.run([os.path.join(REPO, "scripts", "dockerd.sh"), "stop", self.dir],
                        capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def keep(self):
+        """Leaves the engine running after this process ends (debugging): reap_stale() will
+        not stop it; `scripts/dockerd.sh stop DIR` does."""
+        if self.dir:
+            try:
+                os.remove(os.path.join(self.dir, "runner.pid"))
+            except OSError:
+                pass
+
+    @staticmethod
+    def reap_stale():
+        """Stops the engines of earlier runs whose runner died without cleaning up (killed by
+        a timeout, say): temp dirs lg-e2e-* with a runner.pid of a process that is gone.
+        Engines of runs still going (other suites on this machine) are left alone."""
+        parent = tempfile.gettempdir()
+        for name in os.listdir(parent):
+            directory = os.path.join(parent, name)
+            marker = os.path.join(directory, "runner.pid")
+            if not name.startswith("lg-e2e-") or not os.path.exists(marker):
+                continue
+            try:
+                pid = int(open(marker).read())
+                os.kill(pid, 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except (ValueError, OSError):
+                continue
+            print("stopping the engine left by a dead run in %s" % directory, flush=True)
+            subprocess.run([os.path.join(REPO, "scripts", "dockerd.sh"), "stop", directory],
+                           capture_output=True)
+            shutil.rmtree(directory, ignore_errors=True)
 
     def import_busybox(self):
         root = os.path.join(self.dir, "busybox-root")
@@ -59,8 +104,10 @@ class Engine:
 
     def install_plugin(self):
         pkg = os.path.join(self.dir, "plugin")
-        subprocess.run([os.path.join(REPO, "plugin", "package.sh"), pkg, self.build_dir],
-                       check=True, capture_output=True)
+        out = subprocess.run([os.path.join(REPO, "plugin", "package.sh"), pkg, self.build_dir],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError("plugin/package.sh failed:\n" + out.stdout[-3000:] + out.stderr[-3000:])
         self.docker("plugin", "create", PLUGIN, pkg)
         self.docker("plugin", "set", PLUGIN, "logroot.source=" + self.log_root)
         self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
@@ -167,6 +214,46 @@ def all_records(directory, cid):
     for path in container_files(directory, cid):
         records += read_records(path)
     return records
+
+
+def raw_lines(directory, cid):
+    """The json lines (bytes, without '\\n') of all of a container's files, oldest first."""
+    lines = []
+    for path in container_files(directory, cid):
+        if path.endswith(".gz"):
+            data = gzip.open(path).read()
+        elif path.endswith(".zst"):
+            data = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True).stdout
+        else:
+            data = open(path, "rb").read()
+        lines += data.splitlines()
+    return lines
+
+
+def is_notice(record):
+    """A logguard drop notice (attrs logguard.dropped_lines / logguard.dropped_bytes)."""
+    return "logguard.dropped_lines" in (record.get("attrs") or {})
+
+
+def nanos(text):
+    """RFC3339(Nano) UTC time (a record's `time`, docker inspect's StartedAt) -> Unix ns."""
+    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z", text)
+    assert m, text
+    seconds = calendar.timegm(tuple(int(g) for g in m.groups()[:6]))
+    return seconds * 10**9 + int((m.group(7) or "0").ljust(9, "0"))
+
+
+def run_seconds(state):
+    """A finished container's run time from docker inspect's State (FinishedAt - StartedAt)."""
+    return (nanos(state["FinishedAt"]) - nanos(state["StartedAt"])) / 1e9
+
+
+def numbered_lines(count, width=100, start=1):
+    """A shell command printing `count` lines of exactly `width` bytes ('\\n' included), each
+    starting with its 8-digit number (start, start+1, ...)."""
+    pad = width - 10
+    return ("awk 'BEGIN{s=sprintf(\"%%0%dd\", 0); for(i=%d;i<%d;i++) printf \"%%08d %%s\\n\", i, s}'"
+            % (pad, start, start + count))
 
 
 def cpu_seconds(pid):

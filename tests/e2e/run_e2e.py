@@ -6,6 +6,7 @@ Needs root, docker.io and busybox-static (scripts/deps.sh installs them).
 """
 import argparse
 import os
+import signal
 import sys
 import time
 import unittest
@@ -34,6 +35,14 @@ def main():
         print("the end-to-end suite needs root (it runs dockerd)", file=sys.stderr)
         return 1
 
+    # SIGTERM/SIGHUP (ctest's timeout, a closed terminal) unwind through the finally below,
+    # so the engine is stopped; runs killed harder are cleaned up by the next run.
+    def terminate(signum, frame):
+        raise SystemExit("e2e: stopped by signal %d" % signum)
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+    harness.Engine.reap_stale()
+
     loader = unittest.TestLoader()
     if args.pattern:
         loader.testNamePatterns = ["*%s*" % p for p in args.pattern]
@@ -47,11 +56,17 @@ def main():
         result = unittest.TextTestRunner(verbosity=2, resultclass=TimedResult).run(suite)
     finally:
         if args.keep:
-            print("engine kept: DOCKER_HOST=%s dir=%s" % (engine.host, engine.dir))
+            engine.keep()
+            print("engine kept: DOCKER_HOST=%s dir=%s (stop: scripts/dockerd.sh stop %s)" % (
+                engine.host, engine.dir, engine.dir))
         else:
             engine.stop()
     passed = result.testsRun - len(result.failures) - len(result.errors) - len(result.skipped)
-    print("e2e: %d passed, %d failed" % (passed, len(result.failures) + len(result.errors)))
+    print("e2e suite took %.0f s; a skipped test fails it" % (time.monotonic() - started))
+    print("e2e: %d passed, %d failed, %d skipped" % (
+        passed, len(result.failures) + len(result.errors), len(result.skipped)))
+    for test, _ in result.failures + result.errors:
+        print("  FAILED %s" % test.id())
     if result.testsRun == 0:
         return 1
     return 0 if result.wasSuccessful() and not result.skipped else 1

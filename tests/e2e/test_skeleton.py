@@ -88,6 +88,8 @@ class SkeletonTest(unittest.TestCase):
         self.assertEqual(len(before.splitlines()), 1000)
         out, _ = self.engine.logs(cid)
         self.assertEqual(out.decode().split(), [str(i) for i in range(1, 1001)])
+        self.assertEqual(os.path.getsize(path), len(before), "docker logs changed the file's size")
+        self.assertEqual(open(path, "rb").read(), before, "docker logs changed the file")
         self.engine.docker("start", "-a", cid)  # a second run appends
         after = open(path, "rb").read()
         self.assertTrue(after.startswith(before))
