@@ -45,6 +45,7 @@ class Session {
  private:
   enum class ReadResult { kData, kEmpty, kEof, kError };
   ReadResult read_available();
+  void let_frames_gather();
   bool process_frames();
   void admit(LogEntry& entry);
   void stage_record(const RecordView& record);
@@ -62,6 +63,7 @@ class Session {
   UniqueFd fifo_fd_;
   UniqueFd wake_fd_;  // eventfd: drain() and shutdown() interrupt waits
   FrameDecoder decoder_;
+  size_t last_turn_bytes_ = 0;  // read in the last turn; small = the pipe was nearly empty
   LogEntry entry_;
 
   // Records admitted since the last write, encoded back to back.
