@@ -18,6 +18,9 @@
 #include <utility>
 #include <vector>
 
+#include <chrono>
+#include <thread>
+
 #include <spdlog/spdlog.h>
 
 #include "logguard/compression.h"
@@ -38,6 +41,8 @@ constexpr uint64_t kLinearScanBytes = 64 * 1024;
 constexpr int kProbeLines = 8;
 // Re-listings when rotations keep renaming files while we open them.
 constexpr int kOpenAttempts = 8;
+// A follower waits up to this many 1 ms rounds for rotations to settle.
+constexpr int kSettleAttempts = 2000;
 constexpr int kMaxCorruptWarnings = 20;
 
 bool same_file(const struct stat& a, const struct stat& b) {
@@ -712,9 +717,22 @@ std::vector<OpenedFile> ContainerReader::rotated_since(const OpenedFile* old,
   if (old && !old_last) old_last = delivery_.last_seen();
   for (int attempt = 1;; ++attempt) {
     RotatedScan scan = scan_rotated(old, old_last, next);
-    // Renamed while we looked (a rotation or compression ran): look again.
+    // Renamed while we looked (a rotation or compression ran): look again
+    // once the writer is done. Rotations rename every kept file, so a busy
+    // writer can keep the listing moving for a while; giving up early would
+    // skip whole files.
+    if (scan.vanished && attempt < kSettleAttempts) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
     bool complete = !scan.vanished && (scan.found_old || !old);
     if (!complete && attempt < kOpenAttempts) continue;
+    fprintf(stderr, "DBG attempt=%d vanished=%d found_old=%d newer=%zu old=%d\n", attempt, scan.vanished, scan.found_old, scan.newer.size(), old!=nullptr);
+    if (scan.vanished) {
+      spdlog::warn("{}: the files kept moving while following logs; some log messages may have "
+                   "been skipped",
+                   current_path_);
+    }
     if (old && !scan.found_old && !scan.newer.empty()) {
       // `old` is gone (deleted by max-file): keep what is newer by time.
       spdlog::warn("{}: file rotations were missed while following logs; some log messages may "
