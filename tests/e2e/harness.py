@@ -183,15 +183,18 @@ class Engine:
         return int(open(os.path.join(self.dir, "dockerd.pid")).read())
 
 
+def read_bytes(path):
+    """A log file's content, decompressed if its name ends in .gz or .zst."""
+    if path.endswith(".gz"):
+        return gzip.open(path).read()
+    if path.endswith(".zst"):
+        return subprocess.run(["zstd", "-dc", path], check=True, capture_output=True).stdout
+    return open(path, "rb").read()
+
+
 def read_records(path):
     """json-file records of one file (plain, .gz or .zst) as dicts."""
-    if path.endswith(".gz"):
-        data = gzip.open(path).read()
-    elif path.endswith(".zst"):
-        data = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True).stdout
-    else:
-        data = open(path, "rb").read()
-    return [json.loads(line) for line in data.splitlines()]
+    return [json.loads(line) for line in read_bytes(path).splitlines()]
 
 
 def container_files(directory, cid):
@@ -220,13 +223,7 @@ def raw_lines(directory, cid):
     """The json lines (bytes, without '\\n') of all of a container's files, oldest first."""
     lines = []
     for path in container_files(directory, cid):
-        if path.endswith(".gz"):
-            data = gzip.open(path).read()
-        elif path.endswith(".zst"):
-            data = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True).stdout
-        else:
-            data = open(path, "rb").read()
-        lines += data.splitlines()
+        lines += read_bytes(path).splitlines()
     return lines
 
 
