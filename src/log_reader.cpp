@@ -9,17 +9,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <iterator>
+#include <chrono>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
-
-#include <chrono>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -41,8 +39,9 @@ constexpr uint64_t kLinearScanBytes = 64 * 1024;
 constexpr int kProbeLines = 8;
 // Re-listings when rotations keep renaming files while we open them.
 constexpr int kOpenAttempts = 8;
-// A follower waits up to this many 1 ms rounds for rotations to settle.
-constexpr int kSettleAttempts = 2000;
+// Millisecond waits for a rotation under way to close the gap it leaves in
+// the names, before a follower gives up on the files beyond it.
+constexpr int kGapWaits = 1000;
 constexpr int kMaxCorruptWarnings = 20;
 
 bool same_file(const struct stat& a, const struct stat& b) {
@@ -135,6 +134,31 @@ std::optional<OpenedFile> open_file(FileName name) {
   file.fd = std::move(fd);
   file.size = static_cast<uint64_t>(file.st.st_size);
   return file;
+}
+
+// Whether `file` is still under the name it was opened by.
+bool in_place(const OpenedFile& file) {
+  struct stat st {};
+  return ::stat(file.path().c_str(), &st) == 0 && same_file(st, file.st);
+}
+
+// The rotated file now at .index: the plain one if there is one (while a
+// compression finishes both hold the same records), else the compressed one,
+// whose header is read by name and so kept only if the name did not move.
+std::optional<OpenedFile> open_rotated(const std::string& dir, const std::string& base,
+                                       int index) {
+  const std::string stem = dir + "/" + base + "." + std::to_string(index);
+  for (int attempt = 1; attempt <= kOpenAttempts; ++attempt) {
+    std::optional<OpenedFile> file;
+    for (Codec codec : {Codec::kNone, Codec::kGzip, Codec::kZstd}) {
+      file = open_file(FileName{stem + std::string(codec_extension(codec)), index, codec});
+      if (file) break;
+    }
+    if (!file || !file->compressed()) return file;
+    file->header_last_time = read_last_time(file->path());
+    if (in_place(*file)) return file;
+  }
+  return std::nullopt;
 }
 
 // Whether `files`, opened by the names `listed` returned, are a snapshot of
@@ -479,11 +503,11 @@ class ContainerReader {
     LineReader reader;
   };
 
-  // Rotated files found between the one followed and the new current one.
-  struct RotatedScan {
-    std::vector<OpenedFile> newer;  // newest first
+  // Rotated files found walking from the newest towards the one followed.
+  struct Chain {
+    std::vector<OpenedFile> files;  // newest first, each rotated just before the previous one
     bool found_old = false;
-    bool vanished = false;  // a name moved while looking: look again
+    bool gave_up = false;  // a gap in the names did not close
   };
 
   void plan_tail(uint64_t want);
@@ -495,8 +519,9 @@ class ContainerReader {
   bool drain_current();
   bool catch_up();
   bool read_missed_rotations(const OpenedFile& next);
-  RotatedScan scan_rotated(const OpenedFile* old, std::optional<int64_t> old_last,
-                           const OpenedFile& next);
+  Chain walk_rotated(const OpenedFile* old, std::optional<int64_t> old_last);
+  bool relocate(Chain& chain, int& index);
+  bool past_end(int index);
   std::vector<OpenedFile> rotated_since(const OpenedFile* old, const OpenedFile& next);
   bool wait(LogWatch::Subscription& subscription);
 
@@ -668,84 +693,115 @@ bool same_rotation(const OpenedFile& file, const OpenedFile& target,
          file.header_last_time == *target_last;
 }
 
-// One look at the rotated files, newest first, down to `old`.
-ContainerReader::RotatedScan ContainerReader::scan_rotated(const OpenedFile* old,
-                                                           std::optional<int64_t> old_last,
-                                                           const OpenedFile& next) {
-  RotatedScan scan;
-  const auto listed = list_rotated(dir_, base_);
-  std::vector<OpenedFile> opened;  // newest first, as listed
-  for (const auto& name : listed) {
-    auto file = open_file(name);
-    if (!file) break;
-    opened.push_back(std::move(*file));
-  }
-  for (auto& file : opened) {
-    if (file.compressed()) file.header_last_time = read_last_time(file.path());
-  }
-  // Checked after reading the headers by name, so they are the right ones.
-  if (opened.size() != listed.size() || !snapshot_holds(opened, listed, dir_, base_)) {
-    scan.vanished = true;
-    return scan;
-  }
-  // `next` may have been rotated (even compressed) since it was opened; if
-  // so it is complete by now, so its last time identifies it.
-  auto next_last = last_time(next);
-  size_t first_older = 0;  // opened[first_older..] are older than `next`
-  size_t end = opened.size();
-  for (size_t i = 0; i < opened.size(); ++i) {
-    if (same_rotation(opened[i], next, next_last)) {
-      first_older = i + 1;
-    } else if (old && same_rotation(opened[i], *old, old_last)) {
-      scan.found_old = true;
-      end = i;
-      break;
+// The rotated files newer than `old` (all of them without one), newest
+// first. Each is found at the index above the previous one while that one is
+// still in place: two names in use at the same moment, .k and .k+1, hold
+// consecutive rotations, whatever a rotation under way has renamed (it
+// renames oldest first and leaves one gap). So a rotation during the walk
+// costs a step, never the walk, and no moment when all files hold still is
+// needed: a follower far behind a busy writer still finds every file.
+ContainerReader::Chain ContainerReader::walk_rotated(const OpenedFile* old,
+                                                     std::optional<int64_t> old_last) {
+  Chain chain;
+  int index = 0;  // where chain.files.back() is; 0 before the first
+  for (int waits = 0;;) {
+    auto older = open_rotated(dir_, base_, index + 1);
+    if (!older) {
+      if (past_end(index + 1)) return chain;
+      // A gap: a rotation under way is renaming; once it is done the
+      // previous file has moved up and is looked for again below.
+      if (++waits > kGapWaits) {
+        chain.gave_up = true;
+        return chain;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } else if (index > 0 && !in_place(chain.files.back())) {
+      if (!relocate(chain, index)) return chain;  // gone, and `old` with it
+    } else if (old && same_rotation(*older, *old, old_last)) {
+      chain.found_old = true;
+      return chain;
+    } else {
+      chain.files.push_back(std::move(*older));
+      ++index;
     }
   }
-  std::move(opened.begin() + first_older, opened.begin() + end, std::back_inserter(scan.newer));
-  return scan;
+}
+
+// The last file of the chain left .index: a rotation moved it up, or it was
+// compressed there. Looks for it from .index up (files only move up); false
+// if it is gone (deleted past max-file). A plain file without records is
+// not recognisable once compressed: it is dropped, and found again as the
+// file before the previous one.
+bool ContainerReader::relocate(Chain& chain, int& index) {
+  for (; !chain.files.empty(); chain.files.pop_back(), --index) {
+    OpenedFile& last = chain.files.back();
+    std::optional<int64_t> last_at = last.compressed() ? std::nullopt : last_time(last);
+    if (!last.compressed() && !last_at) continue;
+    for (int at = index, waits = 0;;) {
+      auto file = open_rotated(dir_, base_, at);
+      if (file && same_rotation(*file, last, last_at)) {
+        last = std::move(*file);
+        index = at;
+        return true;
+      }
+      if (file) {
+        ++at;
+      } else if (past_end(at) || ++waits > kGapWaits) {
+        return false;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  }
+  index = 0;
+  return true;
+}
+
+// Whether no rotated file is at .index or above: neither .index nor
+// .index+1 is in use while the current file stays put. A rotation under way
+// leaves one gap with files above it, and ends by renaming the current file,
+// so this is no gap of one.
+bool ContainerReader::past_end(int index) {
+  struct stat before {}, after {};
+  if (::stat(current_path_.c_str(), &before) != 0) return false;
+  bool unused = !open_rotated(dir_, base_, index) && !open_rotated(dir_, base_, index + 1);
+  return unused && ::stat(current_path_.c_str(), &after) == 0 && same_file(before, after);
 }
 
 // The rotated files newer than `old` and older than `next` (the new current
 // file), oldest first. `old` is recognised by its inode, or once compressed
-// by the lastTime the compressor recorded: that of its last record or, if it
-// has none, of the last record read before it.
+// by the lastTime the compressor recorded for its last record.
 std::vector<OpenedFile> ContainerReader::rotated_since(const OpenedFile* old,
                                                        const OpenedFile& next) {
   std::optional<int64_t> old_last;
   if (old) old_last = last_time(*old);
-  if (old && !old_last) old_last = delivery_.last_seen();
-  for (int attempt = 1;; ++attempt) {
-    RotatedScan scan = scan_rotated(old, old_last, next);
-    // Renamed while we looked (a rotation or compression ran): look again
-    // once the writer is done. Rotations rename every kept file, so a busy
-    // writer can keep the listing moving for a while; giving up early would
-    // skip whole files.
-    if (scan.vanished && attempt < kSettleAttempts) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      continue;
-    }
-    bool complete = !scan.vanished && (scan.found_old || !old);
-    if (!complete && attempt < kOpenAttempts) continue;
-    fprintf(stderr, "DBG attempt=%d vanished=%d found_old=%d newer=%zu old=%d\n", attempt, scan.vanished, scan.found_old, scan.newer.size(), old!=nullptr);
-    if (scan.vanished) {
-      spdlog::warn("{}: the files kept moving while following logs; some log messages may have "
-                   "been skipped",
-                   current_path_);
-    }
-    if (old && !scan.found_old && !scan.newer.empty()) {
-      // `old` is gone (deleted by max-file): keep what is newer by time.
-      spdlog::warn("{}: file rotations were missed while following logs; some log messages may "
-                   "have been skipped",
-                   current_path_);
-      std::erase_if(scan.newer, [&](const OpenedFile& file) {
-        auto last = file.compressed() ? file.header_last_time : last_time(file);
-        return !last || !old_last || *last <= *old_last;
-      });
-    }
-    std::reverse(scan.newer.begin(), scan.newer.end());
-    return std::move(scan.newer);
+  Chain chain = walk_rotated(old, old_last);
+  // `next` may have been rotated (even compressed) since it was opened; if
+  // so it is complete by now, so its last time identifies it.
+  auto next_last = last_time(next);
+  auto newer = std::find_if(chain.files.rbegin(), chain.files.rend(), [&](const OpenedFile& file) {
+    return same_rotation(file, next, next_last);
+  });
+  chain.files.erase(chain.files.begin(), newer.base());  // `next` and what came after it
+  bool missed = chain.gave_up;
+  if (old && !chain.found_old) {
+    // `old` is gone (deleted by max-file) and files after it perhaps too,
+    // or, holding no record, it cannot be told once compressed: keep what is
+    // newer by time.
+    if (old_last) missed = missed || !chain.files.empty();
+    if (!old_last) old_last = delivery_.last_seen();
+    std::erase_if(chain.files, [&](const OpenedFile& file) {
+      auto last = file.compressed() ? file.header_last_time : last_time(file);
+      return !last || !old_last || *last <= *old_last;
+    });
   }
+  if (missed) {
+    spdlog::warn("{}: file rotations were missed while following logs; some log messages may "
+                 "have been skipped",
+                 current_path_);
+  }
+  std::reverse(chain.files.begin(), chain.files.end());
+  return std::move(chain.files);
 }
 
 // Sleeps until the writer notifies or the client hangs up; false on hang-up.

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <list>
 #include <thread>
 
 #include "logguard/file_system.h"
@@ -153,22 +154,30 @@ TEST(Compressor, FailingJobsDoNotStopTheWorker) {
 TEST(Compressor, StopFinishesWaitingJobsUnwrittenAndRefusesMore) {
   TempDir dir;
   std::ofstream(dir / "l") << "x\n";
-  Compressor compressor;
+  Compressor compressor(1'000'000);  // never full here: a refused submit means stop() has begun
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  Probe blocker, waiting;
+  Probe blocker;
+  std::list<Probe> waiting;
   ASSERT_TRUE(compressor.submit(job_for(dir / "l", dir / "t0", blocker, [released] { released.wait(); })));
   while (!blocker.pinned) std::this_thread::sleep_for(1ms);
-  ASSERT_TRUE(compressor.submit(job_for(dir / "l", dir / "t1", waiting)));
+  ASSERT_TRUE(compressor.submit(job_for(dir / "l", dir / "t1", waiting.emplace_back())));
   std::thread stopper([&] { compressor.stop(); });
-  std::this_thread::sleep_for(20ms);
+  // The running job is let go only once stop() has begun, however late the
+  // stopper thread runs; jobs that got in before that are waiting ones too.
+  while (compressor.submit(job_for(dir / "l", dir / "t2", waiting.emplace_back()))) {
+    std::this_thread::sleep_for(1ms);
+  }
+  waiting.pop_back();  // refused: never the queue's
   release.set_value();
   stopper.join();
   EXPECT_TRUE(blocker.finished.get_future().get());  // the running job completes
-  EXPECT_FALSE(waiting.finished.get_future().get());
-  EXPECT_FALSE(waiting.pinned);
+  for (Probe& probe : waiting) {
+    EXPECT_FALSE(probe.finished.get_future().get());
+    EXPECT_FALSE(probe.pinned);
+  }
   Probe late;
-  EXPECT_FALSE(compressor.submit(job_for(dir / "l", dir / "t2", late)));
+  EXPECT_FALSE(compressor.submit(job_for(dir / "l", dir / "t3", late)));
   compressor.stop();  // idempotent
 }
 

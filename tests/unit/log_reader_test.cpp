@@ -522,6 +522,39 @@ TEST_P(MissedRotationTest, ReadsFilesRotatedWhileItWasBusy) {
   EXPECT_TRUE(warnings().empty());
 }
 
+// Held the same way while the writer rotates past max-file (2 rotated files
+// kept), the follower finds the file after the one it read deleted: it warns,
+// as Docker does, and delivers what is left, in order.
+TEST_P(MissedRotationTest, WarnsWhenAFileItNeededWasDeletedPastMaxFile) {
+  const bool compress = GetParam();
+  append_to(path(), records(0, 1));
+  auto watch = LogWatch::create();
+  CollectingSink sink;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  sink.on_write = [released](const Record&) { released.wait(); };
+  Follower follower(dir_, {}, sink, watch);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+  append_to(path(), records(1, 10));
+  for (int next = 10; next < 50; next += 10) {
+    rotate(dir_);
+    if (compress) compress_first(dir_, time_of(next - 1));
+    fs::remove(path(".3"));
+    fs::remove(path(".3.gz"));
+    append_to(path(), records(next, next + 10));
+  }
+  watch->notify();
+  release.set_value();
+  watch->close();
+
+  ASSERT_TRUE(follower.finished());
+  std::vector<int> want = range(0, 10);  // 10-19 were deleted before the follower got there
+  for (int i = 20; i < 50; ++i) want.push_back(i);
+  EXPECT_EQ(sink.indices(), want);
+  EXPECT_TRUE(warned_about("file rotations were missed while following logs"));
+}
+
 INSTANTIATE_TEST_SUITE_P(PlainAndCompressed, MissedRotationTest, testing::Bool());
 
 TEST_F(LogReaderTest, ConcurrentFollowersEachGetEverything) {
