@@ -21,13 +21,24 @@ constexpr size_t kFlushThreshold = 64 * 1024;
 
 constexpr std::string_view kTempSuffix = ".tmp";
 
-struct RotatedName {
-  size_t index;
-  Codec form;
-};
+// Compression temps are unique in the process (not only per LogFile), so no
+// two jobs ever share a temp.
+uint64_t next_sequence() {
+  static std::atomic<uint64_t> seq{0};
+  return ++seq;
+}
 
-// "<base>.<N>[.gz|.zst]" with N >= 1 written without leading zeros, as
-// json-file names them; nullopt for any other name.
+template <typename Fn>
+void log_errors(std::string_view what, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: {}", what, e.what());
+  }
+}
+
+}  // namespace
+
 std::optional<RotatedName> parse_rotated_name(std::string_view name, std::string_view base) {
   if (name.size() <= base.size() + 1 || name.substr(0, base.size()) != base ||
       name[base.size()] != '.') {
@@ -48,24 +59,6 @@ std::optional<RotatedName> parse_rotated_name(std::string_view name, std::string
   if (ec != std::errc() || end != rest.data() + rest.size()) return std::nullopt;
   return RotatedName{index, form};
 }
-
-// Compression temps are unique in the process (not only per LogFile), so no
-// two jobs ever share a temp.
-uint64_t next_sequence() {
-  static std::atomic<uint64_t> seq{0};
-  return ++seq;
-}
-
-template <typename Fn>
-void log_errors(std::string_view what, Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    spdlog::warn("{}: {}", what, e.what());
-  }
-}
-
-}  // namespace
 
 bool is_log_temp_name(std::string_view name, std::string_view base_name) {
   return name.size() > base_name.size() + 1 + kTempSuffix.size() &&

@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "logguard/compression.h"
+#include "logguard/log_file.h"
 #include "logguard/unique_fd.h"
 
 namespace logguard {
@@ -58,19 +59,10 @@ struct FileName {
 };
 
 // The rotation index and codec of a directory entry, if it is one of ours.
-std::optional<FileName> parse_rotated_name(std::string_view name, std::string_view base) {
-  if (name.size() <= base.size() + 1 || name.substr(0, base.size()) != base ||
-      name[base.size()] != '.') {
-    return std::nullopt;
-  }
-  std::string_view rest = name.substr(base.size() + 1);
-  int index = 0;
-  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
-  if (ec != std::errc() || index < 1 || end == rest.data()) return std::nullopt;
-  std::string_view ext(end, rest.data() + rest.size() - end);
-  Codec codec = codec_for_path(ext);
-  if (ext != codec_extension(codec)) return std::nullopt;  // "*.tmp" and strangers
-  return FileName{std::string(name), index, codec};
+std::optional<FileName> rotated_file_name(std::string_view name, std::string_view base) {
+  auto rotated = parse_rotated_name(name, base);  // the writer's naming rule
+  if (!rotated) return std::nullopt;
+  return FileName{std::string(name), static_cast<int>(rotated->index), rotated->form};
 }
 
 // Rotated files, newest (".1") first. When a rotation is both plain and
@@ -84,7 +76,7 @@ std::vector<FileName> list_rotated(const std::string& dir, const std::string& ba
     throw_errno("opendir " + dir);
   }
   while (const dirent* entry = ::readdir(d)) {
-    if (auto name = parse_rotated_name(entry->d_name, base)) {
+    if (auto name = rotated_file_name(entry->d_name, base)) {
       name->path = dir + "/" + name->path;
       names.push_back(std::move(*name));
     }

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +99,14 @@ class LogFile {
 // (only those that exist). Where both forms of a rotation exist, the plain one.
 std::vector<std::string> log_file_names(FileSystem& fs, const std::string& dir,
                                         const std::string& base_name);
+
+// "<base>.<N>[.gz|.zst]" with N >= 1 written without leading zeros, as
+// json-file names rotations; nullopt for any other name (temporaries too).
+struct RotatedName {
+  size_t index;
+  Codec form;  // kNone while plain
+};
+std::optional<RotatedName> parse_rotated_name(std::string_view name, std::string_view base_name);
 
 // Whether `name` (not a path) is a temporary of the log named base_name.
 bool is_log_temp_name(std::string_view name, std::string_view base_name);
