@@ -31,17 +31,43 @@ std::string string_field(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+std::vector<std::string> string_list(const json& object, const char* key) {
+  std::vector<std::string> out;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return out;
+  for (const auto& item : *it) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::map<std::string, std::string> string_map(const json& object, const char* key) {
+  std::map<std::string, std::string> out;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_object()) return out;
+  for (const auto& [k, value] : it->items()) {
+    if (value.is_string()) out[k] = value.get<std::string>();
+  }
+  return out;
+}
+
+// Null arrays and maps (old containers) read as empty; other odd types are ignored.
 ContainerInfo parse_info(const json& request) {
   auto it = request.find("Info");
   if (it == request.end() || !it->is_object()) throw DriverError("logguard: request has no Info");
   const json& info = *it;
-  ContainerInfo result{string_field(info, "ContainerID"), string_field(info, "ContainerName"), {}};
-  auto config = info.find("Config");
-  if (config != info.end() && config->is_object()) {
-    for (const auto& [key, value] : config->items()) {
-      if (value.is_string()) result.log_opts[key] = value.get<std::string>();
-    }
-  }
+  ContainerInfo result;
+  result.id = string_field(info, "ContainerID");
+  result.name = string_field(info, "ContainerName");
+  result.entrypoint = string_field(info, "ContainerEntrypoint");
+  result.args = string_list(info, "ContainerArgs");
+  result.image_id = string_field(info, "ContainerImageID");
+  result.image_name = string_field(info, "ContainerImageName");
+  result.created = string_field(info, "ContainerCreated");
+  result.env = string_list(info, "ContainerEnv");
+  result.labels = string_map(info, "ContainerLabels");
+  result.daemon_name = string_field(info, "DaemonName");
+  result.log_opts = string_map(info, "Config");
   return result;
 }
 

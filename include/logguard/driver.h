@@ -15,6 +15,7 @@
 #include <string>
 
 #include "logguard/clock.h"
+#include "logguard/container_info.h"
 #include "logguard/container_log.h"
 #include "logguard/log_reader.h"
 #include "logguard/options.h"
@@ -28,12 +29,6 @@ class Session;
 class DriverError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
-};
-
-struct ContainerInfo {
-  std::string id;  // 64 hex digits; validated before it becomes a path
-  std::string name;
-  LogOpts log_opts;
 };
 
 struct DriverConfig {

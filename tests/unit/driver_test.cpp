@@ -23,6 +23,14 @@ namespace {
 namespace fs = std::filesystem;
 const std::string kId(64, 'a');
 
+ContainerInfo info(const std::string& name, LogOpts opts = {}, const std::string& id = kId) {
+  ContainerInfo info;
+  info.id = id;
+  info.name = name;
+  info.log_opts = std::move(opts);
+  return info;
+}
+
 std::vector<Record> read_records(const fs::path& path) {
   std::ifstream in(path);
   std::vector<Record> records;
@@ -159,7 +167,7 @@ class DriverTest : public ::testing::Test {
 
 TEST_F(DriverTest, WritesFramesAsJsonFileRecordsBeforeStopLoggingReturns) {
   auto fifo = make_fifo("a");
-  driver_->start_logging(fifo, {kId, "/web", {}});
+  driver_->start_logging(fifo, info("/web"));
   engine_write(frame("stdout", "hello") + frame("stderr", "oops \"quoted\""));
   driver_->stop_logging(fifo);  // everything in the FIFO is on disk now
   auto records = read_records(log_path());
@@ -174,7 +182,7 @@ TEST_F(DriverTest, WritesFramesAsJsonFileRecordsBeforeStopLoggingReturns) {
 
 TEST_F(DriverTest, PartialChunksKeepNewlineOnlyOnLastChunk) {
   auto fifo = make_fifo("p");
-  driver_->start_logging(fifo, {kId, "/web", {}});
+  driver_->start_logging(fifo, info("/web"));
   auto chunk = [](const std::string& text, int ordinal, bool last) {
     LogEntry entry;
     entry.set_source("stdout");
@@ -200,17 +208,17 @@ TEST_F(DriverTest, PartialChunksKeepNewlineOnlyOnLastChunk) {
 
 TEST_F(DriverTest, StartLoggingAppendsAndNeverTruncates) {
   auto first = make_fifo("1");
-  driver_->start_logging(first, {kId, "/web", {}});
+  driver_->start_logging(first, info("/web"));
   engine_write(frame("stdout", "one"));
   driver_->stop_logging(first);
   engine_close();
   // `docker logs` of a stopped container: a new session that receives nothing.
   auto second = make_fifo("2");
-  driver_->start_logging(second, {kId, "/web", {}});
+  driver_->start_logging(second, info("/web"));
   driver_->stop_logging(second);
   engine_close();
   auto third = make_fifo("3");
-  driver_->start_logging(third, {kId, "/web", {}});
+  driver_->start_logging(third, info("/web"));
   engine_write(frame("stdout", "two"));
   driver_->stop_logging(third);
   auto records = read_records(log_path());
@@ -224,7 +232,7 @@ TEST_F(DriverTest, StartLoggingAppendsAndNeverTruncates) {
 // returns as soon as the held-back data is written, not at its timeout.
 TEST_F(DriverTest, StopLoggingInBlockModeReturnsOnceDataIsWritten) {
   auto fifo = make_fifo("block");
-  driver_->start_logging(fifo, {kId, "/block", {{"rate", "10k"}, {"burst", "1k"}, {"on-limit", "block"}}});
+  driver_->start_logging(fifo, info("/block", {{"rate", "10k"}, {"burst", "1k"}, {"on-limit", "block"}}));
   std::string frames;
   for (int i = 0; i < 20; ++i) frames += frame("stdout", std::string(99, 'a' + i % 26));
   engine_write(frames);  // ~3.3 kB of records: ~0.25 s of waiting for tokens
@@ -241,7 +249,7 @@ TEST_F(DriverTest, StopLoggingInBlockModeReturnsOnceDataIsWritten) {
 TEST_F(DriverTest, InvalidOptionIsRefusedWithItsName) {
   auto fifo = make_fifo("bad");
   try {
-    driver_->start_logging(fifo, {kId, "/web", {{"rate", "fast"}}});
+    driver_->start_logging(fifo, info("/web", {{"rate", "fast"}}));
     FAIL() << "accepted rate=fast";
   } catch (const DriverError& e) {
     EXPECT_NE(std::string(e.what()).find("rate"), std::string::npos) << e.what();
@@ -251,15 +259,15 @@ TEST_F(DriverTest, InvalidOptionIsRefusedWithItsName) {
 
 TEST_F(DriverTest, RefusesContainerIdThatIsNotHex) {
   auto fifo = make_fifo("evil");
-  EXPECT_THROW(driver_->start_logging(fifo, {"../../etc", "/x", {}}), DriverError);
+  EXPECT_THROW(driver_->start_logging(fifo, info("/x", {}, "../../etc")), DriverError);
 }
 
 TEST_F(DriverTest, CorruptFrameEndsOnlyThatStream) {
   auto bad = make_fifo("corrupt");
   const std::string other_id(64, 'b');
-  driver_->start_logging(bad, {kId, "/bad", {}});
+  driver_->start_logging(bad, info("/bad"));
   auto good = make_fifo("good");
-  driver_->start_logging(good, {other_id, "/good", {}});
+  driver_->start_logging(good, info("/good", {}, other_id));
   // A length over the 1 MiB limit on the first stream.
   // engine_fds_[0] is the "bad" stream, engine_fds_.back() the good one.
   const char huge[4] = {0x7f, 0, 0, 0};
@@ -278,10 +286,10 @@ TEST_F(DriverTest, FullDiskOfOneContainerNeitherCrashesNorStopsOthers) {
   driver_.reset();
   make_driver(files);
   auto full = make_fifo("full");
-  driver_->start_logging(full, {kId, "/full", {}});
+  driver_->start_logging(full, info("/full"));
   const int full_fd = engine_fds_.back();
   auto fine = make_fifo("fine");
-  driver_->start_logging(fine, {other_id, "/fine", {}});
+  driver_->start_logging(fine, info("/fine", {}, other_id));
   for (int i = 0; i < 100; ++i) {
     std::string f = frame("stdout", "lost " + std::to_string(i));
     ASSERT_EQ(::write(full_fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
@@ -301,7 +309,7 @@ TEST_F(DriverTest, StalledDiskStallsOnlyItsContainer) {
   driver_.reset();
   make_driver(files);
   auto stuck = make_fifo("stuck");
-  driver_->start_logging(stuck, {kId, "/stuck", {}});
+  driver_->start_logging(stuck, info("/stuck"));
   const int stuck_fd = engine_fds_.back();
   std::string f = frame("stdout", "waits for the disk");
   ASSERT_EQ(::write(stuck_fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
@@ -312,7 +320,7 @@ TEST_F(DriverTest, StalledDiskStallsOnlyItsContainer) {
   // Another container starts, logs and stops while the first one's write hangs.
   auto fine = make_fifo("fine");
   const auto started = std::chrono::steady_clock::now();
-  driver_->start_logging(fine, {other_id, "/fine", {}});
+  driver_->start_logging(fine, info("/fine", {}, other_id));
   engine_write(frame("stdout", "not held up"));
   driver_->stop_logging(fine);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
@@ -331,13 +339,13 @@ TEST_F(DriverTest, StalledDiskStallsOnlyItsContainer) {
 
 TEST_F(DriverTest, ReadLogsReturnsWhatWasWritten) {
   auto fifo = make_fifo("r");
-  driver_->start_logging(fifo, {kId, "/web", {}});
+  driver_->start_logging(fifo, info("/web"));
   engine_write(frame("stdout", "a") + frame("stdout", "b") + frame("stderr", "c"));
   driver_->stop_logging(fifo);
   CollectingSink sink;
   ReadRequest request;
   request.tail = 2;
-  driver_->read_logs({kId, "/web", {}}, request, sink);
+  driver_->read_logs(info("/web"), request, sink);
   ASSERT_EQ(sink.records.size(), 2u);
   EXPECT_EQ(sink.records[0].log, "b\n");
   EXPECT_EQ(sink.records[1].log, "c\n");
