@@ -4,12 +4,11 @@
 
 namespace logguard {
 
-ContainerLog::ContainerLog(FileSystem& fs, std::string dir, std::string base_name,
-                           RotationPolicy policy, CompressionQueue* compressor)
-    : dir_(std::move(dir)),
-      base_name_(std::move(base_name)),
+ContainerLog::ContainerLog(FileSystem& fs, std::shared_ptr<LogDirectory> dir,
+                           RotationOptions rotation, CompressionQueue* compressor)
+    : dir_(dir->dir()),
       watch_(LogWatch::create()),
-      file_(fs, dir_, base_name_, policy, compressor, watch_) {}
+      file_(fs, std::move(dir), rotation, compressor, watch_) {}
 
 ContainerLog::~ContainerLog() {
   try {

@@ -4,32 +4,28 @@
 
 #include <spdlog/spdlog.h>
 
+#include "logguard/log_names.h"
 #include "logguard/session.h"
 
 namespace logguard {
 
 void validate_container_id(const std::string& id) {
-  const bool ok = !id.empty() && id.size() <= 128 &&
-                  id.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
-  if (!ok) throw DriverError("logguard: invalid container ID \"" + id + "\"");
+  if (!is_container_id(id)) throw DriverError("logguard: invalid container ID \"" + id + "\"");
 }
 
 Driver::Driver(DriverConfig config, FileSystem& fs, CompressionQueue* compressor, Clock& clock)
-    : config_(std::move(config)), fs_(fs), compressor_(compressor), clock_(clock) {}
+    : config_(std::move(config)), fs_(fs), compressor_(compressor), clock_(clock),
+      directories_(fs) {}
 
 Driver::~Driver() { shutdown(); }
-
-std::string Driver::container_dir(const std::string& container_id) const {
-  return config_.root + "/" + container_id;
-}
 
 std::shared_ptr<ContainerLog> Driver::acquire_log(const std::string& container_id,
                                                   const RotationOptions& rotation) {
   std::lock_guard lock(mu_);
   if (auto live = logs_[container_id].lock()) return live;
-  auto log = std::make_shared<ContainerLog>(
-      fs_, container_dir(container_id), base_name(container_id),
-      RotationPolicy{rotation.max_size, rotation.max_file, rotation.codec}, compressor_);
+  auto dir = directories_.acquire(container_log_dir(config_.root, container_id),
+                                  log_base_name(container_id));
+  auto log = std::make_shared<ContainerLog>(fs_, std::move(dir), rotation, compressor_);
   logs_[container_id] = log;
   return log;
 }
@@ -114,7 +110,8 @@ void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, Re
       if (auto live = it->second.lock()) watch = live->watch();
     }
   }
-  logguard::read_logs(container_dir(info.id), base_name(info.id), request, sink, std::move(watch));
+  logguard::read_logs(container_log_dir(config_.root, info.id), log_base_name(info.id), request,
+                      sink, std::move(watch));
 }
 
 void Driver::shutdown() {

@@ -1,6 +1,5 @@
 #include "logguard/log_reader.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -22,7 +21,8 @@
 #include <spdlog/spdlog.h>
 
 #include "logguard/compression.h"
-#include "logguard/log_file.h"
+#include "logguard/file_system.h"
+#include "logguard/log_names.h"
 #include "logguard/unique_fd.h"
 
 namespace logguard {
@@ -58,37 +58,15 @@ struct FileName {
   Codec codec = Codec::kNone;
 };
 
-// The rotation index and codec of a directory entry, if it is one of ours.
-std::optional<FileName> rotated_file_name(std::string_view name, std::string_view base) {
-  auto rotated = parse_rotated_name(name, base);  // the writer's naming rule
-  if (!rotated) return std::nullopt;
-  return FileName{std::string(name), static_cast<int>(rotated->index), rotated->form};
-}
-
-// Rotated files, newest (".1") first. When a rotation is both plain and
-// compressed (the compressor has not unlinked the source yet) the plain one
-// wins: both are complete and plain is cheaper.
+// Rotated files, newest (".1") first; of a rotation that is both plain and
+// compressed (the compressor has not unlinked the source yet), the plain one.
 std::vector<FileName> list_rotated(const std::string& dir, const std::string& base) {
   std::vector<FileName> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return names;
-    throw_errno("opendir " + dir);
+  for (const auto& file : list_log_files(posix_file_system(), dir, base)) {
+    if (file.index == 0) continue;
+    names.push_back(FileName{dir + "/" + file.name, static_cast<int>(file.index), file.form});
   }
-  while (const dirent* entry = ::readdir(d)) {
-    if (auto name = rotated_file_name(entry->d_name, base)) {
-      name->path = dir + "/" + name->path;
-      names.push_back(std::move(*name));
-    }
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end(), [](const FileName& a, const FileName& b) {
-    return a.index != b.index ? a.index < b.index
-                              : (a.codec == Codec::kNone) > (b.codec == Codec::kNone);
-  });
-  names.erase(std::unique(names.begin(), names.end(),
-                          [](const FileName& a, const FileName& b) { return a.index == b.index; }),
-              names.end());
+  std::reverse(names.begin(), names.end());
   return names;
 }
 

@@ -8,14 +8,21 @@
 #include <system_error>
 
 #include "logguard/file_system.h"
+#include "logguard/posix_file_system.h"
 #include "logguard/unique_fd.h"
 
 namespace logguard {
 namespace {
 
+// Dirty data is handed to the disk every this many bytes of a file (as
+// RocksDB's bytes_per_sync), so the kernel never holds seconds of log data
+// that a journal commit would have to flush ahead of someone else's fsync.
+constexpr uint64_t kWriteBehindBytes = 1 << 20;
+
 class PosixWritableFile : public WritableFile {
  public:
-  PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  PosixWritableFile(UniqueFd fd, std::string path, uint64_t position)
+      : fd_(std::move(fd)), path_(std::move(path)), position_(position), handed_(position) {}
 
   void append(std::string_view data) override {
     while (!data.empty()) {
@@ -25,28 +32,75 @@ class PosixWritableFile : public WritableFile {
         throw_errno("write " + path_);
       }
       data.remove_prefix(static_cast<size_t>(n));
+      position_ += static_cast<uint64_t>(n);
     }
+    if (position_ - handed_ >= kWriteBehindBytes) write_behind();
   }
 
   void sync() override {
     if (::fdatasync(fd_.get()) != 0) throw_errno("fdatasync " + path_);
+    handed_ = position_;
   }
 
   void close() override { fd_.close_checked(path_); }
+
+ private:
+  // Starts write-back of what was appended since the last call and returns at
+  // once (a congested queue may make it wait). Failure only loses smoothing.
+  void write_behind() {
+    ::sync_file_range(fd_.get(), static_cast<off64_t>(handed_),
+                      static_cast<off64_t>(position_ - handed_), SYNC_FILE_RANGE_WRITE);
+    handed_ = position_;
+  }
+
+  UniqueFd fd_;
+  std::string path_;
+  uint64_t position_;  // end of file as this writer knows it
+  uint64_t handed_;    // bytes before this were handed to the disk
+};
+
+class PosixReadableFile : public ReadableFile {
+ public:
+  PosixReadableFile(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+
+  size_t read_at(uint64_t offset, char* buf, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t got = ::pread(fd_.get(), buf + done, n - done, static_cast<off_t>(offset + done));
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        throw_errno("read " + path_);
+      }
+      if (got == 0) break;
+      done += static_cast<size_t>(got);
+    }
+    return done;
+  }
+
+  uint64_t size() override {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) throw_errno("fstat " + path_);
+    return static_cast<uint64_t>(st.st_size);
+  }
 
  private:
   UniqueFd fd_;
   std::string path_;
 };
 
-std::unique_ptr<WritableFile> open_writable(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) throw_errno("open " + path);
-  return std::make_unique<PosixWritableFile>(fd, path);
+// Splits "a/b/c" into its parent "a/b" and name "c".
+std::pair<std::string, std::string> split(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
 class PosixFileSystem : public FileSystem {
  public:
+  explicit PosixFileSystem(std::string root) : root_(std::move(root)) {
+    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+  }
+
   std::unique_ptr<WritableFile> open_append(const std::string& path) override {
     return open_writable(path, O_APPEND);
   }
@@ -55,46 +109,77 @@ class PosixFileSystem : public FileSystem {
     return open_writable(path, O_TRUNC);
   }
 
+  std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
+    return std::make_unique<PosixReadableFile>(open_at(path, O_RDONLY, 0), path);
+  }
+
   std::string read_all(const std::string& path) override {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw_errno("open " + path);
+    PosixReadableFile file(open_at(path, O_RDONLY, 0), path);
     std::string out;
     char buf[64 * 1024];
-    for (;;) {
-      ssize_t n = ::read(fd.get(), buf, sizeof buf);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw_errno("read " + path);
-      }
-      if (n == 0) return out;
-      out.append(buf, static_cast<size_t>(n));
-    }
+    while (size_t n = file.read_at(out.size(), buf, sizeof buf)) out.append(buf, n);
+    return out;
   }
 
   void rename(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) throw_errno("rename " + from + " to " + to);
+    auto [from_dir, from_name] = split(from);
+    auto [to_dir, to_name] = split(to);
+    UniqueFd a = open_dir(from_dir);
+    UniqueFd b = to_dir == from_dir ? UniqueFd() : open_dir(to_dir);
+    int to_fd = b.get() >= 0 ? b.get() : a.get();
+    if (::renameat(a.get(), from_name.c_str(), to_fd, to_name.c_str()) != 0) {
+      throw_errno("rename " + from + " to " + to);
+    }
   }
 
   void remove(const std::string& path) override {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno("unlink " + path);
+    auto [dir, name] = split(path);
+    UniqueFd d = open_dir_if_present(dir);
+    if (d.get() < 0) return;
+    if (::unlinkat(d.get(), name.c_str(), 0) != 0 && errno != ENOENT) throw_errno("unlink " + path);
+  }
+
+  void remove_dir(const std::string& path) override {
+    auto [dir, name] = split(path);
+    UniqueFd d = open_dir_if_present(dir);
+    if (d.get() < 0) return;
+    if (::unlinkat(d.get(), name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+      throw_errno("rmdir " + path);
+    }
+  }
+
+  void truncate(const std::string& path, uint64_t size) override {
+    UniqueFd fd = open_at(path, O_WRONLY, 0);
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("truncate " + path);
   }
 
   std::optional<uint64_t> file_size(const std::string& path) override {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) return std::nullopt;
-      throw_errno("stat " + path);
-    }
-    return static_cast<uint64_t>(st.st_size);
+    auto st = lstat(path);
+    if (!st) return std::nullopt;
+    return static_cast<uint64_t>(st->st_size);
+  }
+
+  std::optional<int64_t> modified_nanos(const std::string& path) override {
+    auto st = lstat(path);
+    if (!st) return std::nullopt;
+    return int64_t{st->st_mtim.tv_sec} * 1'000'000'000 + st->st_mtim.tv_nsec;
+  }
+
+  EntryType entry_type(const std::string& path) override {
+    auto st = lstat(path);
+    if (!st) return EntryType::kMissing;
+    if (S_ISREG(st->st_mode)) return EntryType::kFile;
+    if (S_ISDIR(st->st_mode)) return EntryType::kDirectory;
+    return EntryType::kOther;
   }
 
   std::vector<std::string> list_dir(const std::string& dir) override {
     std::vector<std::string> names;
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
-      if (errno == ENOENT) return names;
-      throw_errno("opendir " + dir);
-    }
+    UniqueFd fd = open_dir_if_present(dir, O_RDONLY);
+    if (fd.get() < 0) return names;
+    DIR* d = ::fdopendir(fd.get());
+    if (d == nullptr) throw_errno("opendir " + dir);
+    (void)fd.release();  // closedir closes it
     errno = 0;
     while (dirent* e = ::readdir(d)) {
       std::string_view name = e->d_name;
@@ -107,25 +192,135 @@ class PosixFileSystem : public FileSystem {
   }
 
   void create_dirs(const std::string& dir) override {
-    // Create each missing ancestor in turn, like `mkdir -p`.
+    // Each missing ancestor in turn, like `mkdir -p`; beneath the root no
+    // component may be a symbolic link.
     for (size_t pos = 1; pos <= dir.size(); ++pos) {
       if (pos != dir.size() && dir[pos] != '/') continue;
       std::string prefix = dir.substr(0, pos);
-      if (::mkdir(prefix.c_str(), 0750) != 0 && errno != EEXIST) throw_errno("mkdir " + prefix);
+      if (!beneath_root(prefix)) {
+        if (::mkdir(prefix.c_str(), 0750) != 0 && errno != EEXIST) throw_errno("mkdir " + prefix);
+        continue;
+      }
+      auto [parent, name] = split(prefix);
+      UniqueFd p = open_dir(parent);
+      if (::mkdirat(p.get(), name.c_str(), 0750) != 0 && errno != EEXIST) {
+        throw_errno("mkdir " + prefix);
+      }
     }
   }
 
   void sync_dir(const std::string& dir) override {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0) throw_errno("open " + dir);
+    UniqueFd fd = open_dir(dir, O_RDONLY);
     if (::fsync(fd.get()) != 0) throw_errno("fsync " + dir);
   }
+
+ private:
+  // Whether path lies strictly beneath the root: there, no component may be
+  // a symbolic link (something with write access to the log root, such as a
+  // log shipper, must not be able to point logguard's writes elsewhere).
+  bool beneath_root(const std::string& path) const {
+    return !root_.empty() && path.size() > root_.size() + 1 &&
+           path.compare(0, root_.size(), root_) == 0 && path[root_.size()] == '/';
+  }
+
+  // A directory descriptor for `dir`, walking beneath the root one component
+  // at a time without following links. -1 if a component is missing.
+  UniqueFd open_dir_if_present(const std::string& dir, int access = O_PATH) {
+    if (!beneath_root(dir) && dir != root_) {
+      UniqueFd fd(::open(dir.c_str(), access | O_DIRECTORY | O_CLOEXEC));
+      if (fd.get() < 0 && errno != ENOENT) throw_errno("open " + dir);
+      return fd;
+    }
+    UniqueFd fd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) {
+      if (errno == ENOENT) return fd;
+      throw_errno("open " + root_);
+    }
+    size_t pos = root_.size();
+    while (pos < dir.size()) {
+      size_t next = dir.find('/', pos + 1);
+      if (next == std::string::npos) next = dir.size();
+      std::string name = dir.substr(pos + 1, next - pos - 1);
+      int flags = (next == dir.size() ? access : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+      UniqueFd child(::openat(fd.get(), name.c_str(), flags));
+      if (child.get() < 0) {
+        if (errno == ENOENT) return child;
+        if (errno == ELOOP || errno == ENOTDIR) {
+          throw std::system_error(errno, std::generic_category(),
+                                  "refusing " + dir.substr(0, next) +
+                                      ": not a directory (a symbolic link?)");
+        }
+        throw_errno("open " + dir.substr(0, next));
+      }
+      fd = std::move(child);
+      pos = next;
+    }
+    if (pos == root_.size() && access != O_PATH) {
+      fd = UniqueFd(::open(root_.c_str(), access | O_DIRECTORY | O_CLOEXEC));
+      if (fd.get() < 0) throw_errno("open " + root_);
+    }
+    return fd;
+  }
+
+  UniqueFd open_dir(const std::string& dir, int access = O_PATH) {
+    UniqueFd fd = open_dir_if_present(dir, access);
+    if (fd.get() < 0) throw std::system_error(ENOENT, std::generic_category(), "open " + dir);
+    return fd;
+  }
+
+  // Opens a file without following a link in its last component (nor,
+  // beneath the root, in any other).
+  UniqueFd open_at(const std::string& path, int flags, mode_t mode) {
+    auto [dir, name] = split(path);
+    UniqueFd d = open_dir(dir);
+    UniqueFd fd(::openat(d.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (fd.get() < 0) {
+      if (errno == ELOOP) {
+        throw std::system_error(errno, std::generic_category(),
+                                "refusing " + path + ": it is a symbolic link");
+      }
+      throw_errno("open " + path);
+    }
+    return fd;
+  }
+
+  std::unique_ptr<WritableFile> open_writable(const std::string& path, int flags) {
+    // O_NONBLOCK: a FIFO planted under the name must fail (ENXIO), not block.
+    UniqueFd fd = open_at(path, flags | O_WRONLY | O_CREAT | O_NONBLOCK, 0640);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw_errno("fstat " + path);
+    if (!S_ISREG(st.st_mode)) {
+      throw std::system_error(EINVAL, std::generic_category(),
+                              "refusing " + path + ": not a regular file");
+    }
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+    return std::make_unique<PosixWritableFile>(std::move(fd), path,
+                                               static_cast<uint64_t>(st.st_size));
+  }
+
+  std::optional<struct stat> lstat(const std::string& path) {
+    auto [dir, name] = split(path);
+    UniqueFd d = open_dir_if_present(dir);
+    if (d.get() < 0) return std::nullopt;
+    struct stat st {};
+    if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return std::nullopt;
+      throw_errno("stat " + path);
+    }
+    return st;
+  }
+
+  std::string root_;
 };
 
 }  // namespace
 
+std::unique_ptr<FileSystem> make_posix_file_system(const std::string& root) {
+  return std::make_unique<PosixFileSystem>(root);
+}
+
 FileSystem& posix_file_system() {
-  static PosixFileSystem fs;
+  static PosixFileSystem fs("");
   return fs;
 }
 

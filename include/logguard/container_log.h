@@ -17,13 +17,12 @@ namespace logguard {
 
 class ContainerLog {
  public:
-  ContainerLog(FileSystem& fs, std::string dir, std::string base_name, RotationPolicy policy,
+  ContainerLog(FileSystem& fs, std::shared_ptr<LogDirectory> dir, RotationOptions rotation,
                CompressionQueue* compressor);
   // Closes the files and tells followers that no more data will come.
   ~ContainerLog();
 
   const std::string& dir() const { return dir_; }
-  const std::string& base_name() const { return base_name_; }
   const std::shared_ptr<LogWatch>& watch() const { return watch_; }
 
   // Opens the files (recovering after a crash) unless already open.
@@ -44,7 +43,6 @@ class ContainerLog {
   void open_locked();
 
   std::string dir_;
-  std::string base_name_;
   std::shared_ptr<LogWatch> watch_;
   std::mutex mu_;
   bool opened_ = false;  // guarded by mu_

@@ -17,6 +17,7 @@
 #include "logguard/clock.h"
 #include "logguard/container_info.h"
 #include "logguard/container_log.h"
+#include "logguard/log_directory.h"
 #include "logguard/log_reader.h"
 #include "logguard/options.h"
 #include "logguard/thread_registry.h"
@@ -59,8 +60,6 @@ class Driver {
   // Ends every session after writing what is readable now, and joins them.
   void shutdown();
 
-  std::string container_dir(const std::string& container_id) const;
-  static std::string base_name(const std::string& container_id) { return container_id + "-json.log"; }
 
  private:
   std::shared_ptr<ContainerLog> acquire_log(const std::string& container_id,
@@ -74,10 +73,11 @@ class Driver {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;       // by FIFO path
   std::map<std::string, std::weak_ptr<ContainerLog>> logs_;        // by container ID
+  LogDirectories directories_;
   ThreadRegistry threads_;
 };
 
-// Throws DriverError unless id is safe to use as a file name.
+// Throws DriverError unless id is safe to use as a file name (log_names.h).
 void validate_container_id(const std::string& id);
 
 }  // namespace logguard

@@ -1,11 +1,12 @@
-// FileSystem: the seam for the files a container's log lives in. The real one
-// is POSIX; tests use an in-memory one that can fail or "crash" at any step,
-// which is how rotation's crash safety is proven.
+// FileSystem: the seam for the files of the log root (as LevelDB's Env). The
+// real one is POSIX; tests use an in-memory one that can fail or "crash" at
+// any step, which is how rotation's and reattach's crash safety are proven.
 //
 // Errors are reported by throwing std::system_error (errno-style codes), so
 // the callers' happy path stays linear; every thread catches at its top.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -24,6 +25,18 @@ class WritableFile {
   virtual void close() = 0;
 };
 
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Up to n bytes at offset; fewer only at the end of the file.
+  virtual size_t read_at(uint64_t offset, char* buf, size_t n) = 0;
+  // The size now (a file being appended to grows).
+  virtual uint64_t size() = 0;
+};
+
+// What a directory entry is, without following a symbolic link.
+enum class EntryType { kMissing, kFile, kDirectory, kOther };
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -31,17 +44,62 @@ class FileSystem {
   virtual std::unique_ptr<WritableFile> open_append(const std::string& path) = 0;
   // Opens for writing, truncating (for temporaries that are renamed into place).
   virtual std::unique_ptr<WritableFile> open_truncate(const std::string& path) = 0;
+  // Opens for reading; throws std::system_error (ENOENT if missing).
+  virtual std::unique_ptr<ReadableFile> open_read(const std::string& path) = 0;
   // Whole-file read; for small files and tests.
   virtual std::string read_all(const std::string& path) = 0;
   virtual void rename(const std::string& from, const std::string& to) = 0;
   // Removes a file; a missing file is not an error.
   virtual void remove(const std::string& path) = 0;
+  // Removes an empty directory; a missing one is not an error.
+  virtual void remove_dir(const std::string& path) = 0;
+  // Cuts a file to `size` bytes.
+  virtual void truncate(const std::string& path, uint64_t size) = 0;
   virtual std::optional<uint64_t> file_size(const std::string& path) = 0;
+  // Last modification, Unix nanoseconds; nullopt if missing.
+  virtual std::optional<int64_t> modified_nanos(const std::string& path) = 0;
+  virtual EntryType entry_type(const std::string& path) = 0;
   // Names (not paths) of the entries in dir; empty if dir is missing.
   virtual std::vector<std::string> list_dir(const std::string& dir) = 0;
   virtual void create_dirs(const std::string& dir) = 0;
   // Makes renames and creations in dir durable (fsync of the directory).
   virtual void sync_dir(const std::string& dir) = 0;
+};
+
+// Forwards every call to another FileSystem; tests derive from it and
+// override only what they change (as LevelDB's EnvWrapper).
+class FileSystemWrapper : public FileSystem {
+ public:
+  explicit FileSystemWrapper(FileSystem& target) : target_(target) {}
+  FileSystem& target() { return target_; }
+
+  std::unique_ptr<WritableFile> open_append(const std::string& path) override {
+    return target_.open_append(path);
+  }
+  std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
+    return target_.open_truncate(path);
+  }
+  std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
+    return target_.open_read(path);
+  }
+  std::string read_all(const std::string& path) override { return target_.read_all(path); }
+  void rename(const std::string& from, const std::string& to) override { target_.rename(from, to); }
+  void remove(const std::string& path) override { target_.remove(path); }
+  void remove_dir(const std::string& path) override { target_.remove_dir(path); }
+  void truncate(const std::string& path, uint64_t size) override { target_.truncate(path, size); }
+  std::optional<uint64_t> file_size(const std::string& path) override {
+    return target_.file_size(path);
+  }
+  std::optional<int64_t> modified_nanos(const std::string& path) override {
+    return target_.modified_nanos(path);
+  }
+  EntryType entry_type(const std::string& path) override { return target_.entry_type(path); }
+  std::vector<std::string> list_dir(const std::string& dir) override { return target_.list_dir(dir); }
+  void create_dirs(const std::string& dir) override { target_.create_dirs(dir); }
+  void sync_dir(const std::string& dir) override { target_.sync_dir(dir); }
+
+ private:
+  FileSystem& target_;
 };
 
 // The real file system.

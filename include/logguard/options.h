@@ -59,10 +59,12 @@ struct LimitOptions {
   std::string describe() const;
 };
 
+// How a container's files rotate. The built-in defaults are options.cpp's;
+// a value-initialized RotationOptions never rotates.
 struct RotationOptions {
-  uint64_t max_size = 20'000'000;
-  int max_file = 5;
-  Codec codec = Codec::kGzip;
+  uint64_t max_size = 0;       // rotate at this size; 0 = never
+  int max_file = 1;            // files kept, the current one included; >= 1
+  Codec codec = Codec::kNone;  // compression of rotated files
 };
 
 struct ContainerOptions {

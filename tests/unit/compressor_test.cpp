@@ -16,26 +16,16 @@
 
 #include "logguard/file_system.h"
 #include "logguard/log_file.h"
+#include "logguard/log_names.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::QuietLogs;
+using testing::TempDir;
 using namespace std::chrono_literals;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "logguard-compressor-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string read_all(const std::string& path) {
   auto src = open_byte_source(path);
@@ -71,15 +61,6 @@ CompressionJob job_for(const std::string& src, const std::string& temp, Probe& p
   };
   return job;
 }
-
-class QuietLogs {
- public:
-  QuietLogs() : level_(spdlog::get_level()) { spdlog::set_level(spdlog::level::off); }
-  ~QuietLogs() { spdlog::set_level(level_); }
-
- private:
-  spdlog::level::level_enum level_;
-};
 
 TEST(Compressor, CompressesOnAnIdlePriorityThread) {
   TempDir dir;
@@ -189,8 +170,9 @@ TEST(Compressor, CompressesRotatedLogFilesOnDisk) {
   const std::string base = "abc-json.log";
   std::string expected;
   {
-    LogFile file(posix_file_system(), dir.path(), base, {2000, 3, Codec::kGzip}, &compressor,
-                 nullptr);
+    LogDirectories dirs(posix_file_system());
+    LogFile file(posix_file_system(), dirs.acquire(dir.path(), base), {2000, 3, Codec::kGzip},
+                 &compressor, nullptr);
     file.open();
     for (int i = 0; i < 200; ++i) {
       std::string line = "{\"log\":\"line " + std::to_string(i) + "\\n\",\"time\":\"t\"}\n";
@@ -203,13 +185,12 @@ TEST(Compressor, CompressesRotatedLogFilesOnDisk) {
       std::this_thread::sleep_for(10ms);
     }
   }
-  auto names = log_file_names(posix_file_system(), dir.path(), base);
-  ASSERT_EQ(names.size(), 3u) << testing::PrintToString(posix_file_system().list_dir(dir.path()));
-  EXPECT_EQ(names[0], dir / (base + ".2.gz"));
-  EXPECT_EQ(names[1], dir / (base + ".1.gz"));
-  EXPECT_EQ(names[2], dir / base);
+  std::vector<std::string> names;
+  for (const auto& f : list_log_files(posix_file_system(), dir.path(), base)) names.push_back(f.name);
+  ASSERT_EQ(names, (std::vector<std::string>{base + ".2.gz", base + ".1.gz", base}))
+      << ::testing::PrintToString(posix_file_system().list_dir(dir.path()));
   std::string got;
-  for (const auto& n : names) got += read_all(n);
+  for (const auto& n : names) got += read_all(dir / n);
   EXPECT_EQ(expected.substr(expected.size() - got.size()), got);  // the newest records, whole
   EXPECT_GT(got.size(), 4000u);
   auto last_of_1 = read_last_time(dir / (base + ".1.gz"));

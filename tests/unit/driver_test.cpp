@@ -54,10 +54,11 @@ std::string frame(const std::string& source, const std::string& line, int64_t ti
 
 // The real file system, except that appends under `broken_dir` fail with
 // ENOSPC (a full disk) or block until released (a stalled disk).
-class TroubledFileSystem : public FileSystem {
+class TroubledFileSystem : public FileSystemWrapper {
  public:
   enum class Mode { kFull, kStalled };
-  TroubledFileSystem(std::string broken_dir, Mode mode) : broken_dir_(std::move(broken_dir)), mode_(mode) {}
+  TroubledFileSystem(std::string broken_dir, Mode mode)
+      : FileSystemWrapper(posix_file_system()), broken_dir_(std::move(broken_dir)), mode_(mode) {}
   void release() {
     std::lock_guard lock(mu_);
     released_ = true;
@@ -73,16 +74,6 @@ class TroubledFileSystem : public FileSystem {
     if (path.find(broken_dir_) == std::string::npos) return file;
     return std::make_unique<TroubledFile>(*this, std::move(file));
   }
-  std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
-    return posix_file_system().open_truncate(path);
-  }
-  std::string read_all(const std::string& path) override { return posix_file_system().read_all(path); }
-  void rename(const std::string& from, const std::string& to) override { posix_file_system().rename(from, to); }
-  void remove(const std::string& path) override { posix_file_system().remove(path); }
-  std::optional<uint64_t> file_size(const std::string& path) override { return posix_file_system().file_size(path); }
-  std::vector<std::string> list_dir(const std::string& dir) override { return posix_file_system().list_dir(dir); }
-  void create_dirs(const std::string& dir) override { posix_file_system().create_dirs(dir); }
-  void sync_dir(const std::string& dir) override { posix_file_system().sync_dir(dir); }
 
  private:
   class TroubledFile : public WritableFile {

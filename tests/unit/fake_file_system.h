@@ -41,7 +41,8 @@ class FakeFileSystem : public FileSystem {
     return fs;
   }
 
-  // Mutating operations (open, append, sync, rename, remove, mkdir, dir sync) so far.
+  // Mutating operations (open, append, sync, rename, remove, truncate, mkdir,
+  // dir sync) so far.
   int mutations() const {
     std::lock_guard lock(mu_);
     return mutations_;
@@ -104,6 +105,12 @@ class FakeFileSystem : public FileSystem {
     return std::make_unique<File>(this, inode);
   }
 
+  std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    check_alive();
+    return std::make_unique<Reader>(this, find(path));
+  }
+
   std::string read_all(const std::string& path) override {
     std::lock_guard lock(mu_);
     check_alive();
@@ -123,6 +130,43 @@ class FakeFileSystem : public FileSystem {
     std::lock_guard lock(mu_);
     mutate();
     files_.erase(path);
+  }
+
+  void remove_dir(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    mutate();
+    for (const auto& [file, inode] : files_) {
+      if (parent(file) == path) throw std::system_error(ENOTEMPTY, std::generic_category(), path);
+    }
+    dirs_.erase(path);
+  }
+
+  void truncate(const std::string& path, uint64_t size) override {
+    std::lock_guard lock(mu_);
+    mutate();
+    auto inode = find(path);
+    inode->resize(std::min<uint64_t>(size, inode->size()));
+  }
+
+  // Modification times: set by tests (set_modified), else 0.
+  std::optional<int64_t> modified_nanos(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    check_alive();
+    if (files_.count(path) == 0 && dirs_.count(path) == 0) return std::nullopt;
+    auto it = modified_.find(path);
+    return it == modified_.end() ? 0 : it->second;
+  }
+  void set_modified(const std::string& path, int64_t nanos) {
+    std::lock_guard lock(mu_);
+    modified_[path] = nanos;
+  }
+
+  EntryType entry_type(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    check_alive();
+    if (files_.count(path)) return EntryType::kFile;
+    if (dirs_.count(path)) return EntryType::kDirectory;
+    return EntryType::kMissing;
   }
 
   std::optional<uint64_t> file_size(const std::string& path) override {
@@ -159,6 +203,27 @@ class FakeFileSystem : public FileSystem {
   }
 
  private:
+  class Reader : public ReadableFile {
+   public:
+    Reader(FakeFileSystem* fs, std::shared_ptr<std::string> inode) : fs_(fs), inode_(std::move(inode)) {}
+    size_t read_at(uint64_t offset, char* buf, size_t n) override {
+      std::lock_guard lock(fs_->mu_);
+      fs_->check_alive();
+      if (offset >= inode_->size()) return 0;
+      n = std::min<size_t>(n, inode_->size() - offset);
+      std::copy_n(inode_->data() + offset, n, buf);
+      return n;
+    }
+    uint64_t size() override {
+      std::lock_guard lock(fs_->mu_);
+      return inode_->size();
+    }
+
+   private:
+    FakeFileSystem* fs_;
+    std::shared_ptr<std::string> inode_;
+  };
+
   class File : public WritableFile {
    public:
     File(FakeFileSystem* fs, std::shared_ptr<std::string> inode) : fs_(fs), inode_(std::move(inode)) {}
@@ -221,6 +286,7 @@ class FakeFileSystem : public FileSystem {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<std::string>> files_;
   std::set<std::string> dirs_;
+  std::map<std::string, int64_t> modified_;
   int mutations_ = 0;
   int crash_at_ = -1;
   int fail_at_ = -1;

@@ -14,12 +14,16 @@
 #include <regex>
 
 #include "fake_file_system.h"
+#include "logguard/log_names.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
 
 using testing::FakeCrash;
 using testing::FakeFileSystem;
+using testing::QuietLogs;
+using testing::range;
 
 const std::string kDir = "/logs/c1";
 const std::string kBase = "c1-json.log";
@@ -50,20 +54,21 @@ std::vector<int> records_in(const std::string& content) {
   return out;
 }
 
+// Paths of the log files, oldest first (log_names.h's listing).
+std::vector<std::string> file_paths(FileSystem& fs, const std::string& dir) {
+  std::vector<std::string> paths;
+  for (const auto& f : list_log_files(fs, dir, kBase)) paths.push_back(dir + "/" + f.name);
+  return paths;
+}
+
 // Every record of every log file, oldest first.
 std::vector<int> all_records(FakeFileSystem& fs) {
   std::vector<int> out;
-  for (const auto& p : log_file_names(fs, kDir, kBase)) {
+  for (const auto& p : file_paths(fs, kDir)) {
     auto r = records_in(fs.read_all(p));
     out.insert(out.end(), r.begin(), r.end());
   }
   return out;
-}
-
-std::vector<int> range(int from, int to) {  // [from, to)
-  std::vector<int> v;
-  for (int i = from; i < to; ++i) v.push_back(i);
-  return v;
 }
 
 std::vector<std::string> names(FakeFileSystem& fs) {
@@ -125,13 +130,20 @@ void write(LogFile& f, int from, int to) {
   }
 }
 
-class QuietLogs {
+// One plugin process: LogFiles it makes for the same directory share their
+// LogDirectory (as the Driver's sessions share theirs through its registry).
+class Process {
  public:
-  QuietLogs() : level_(spdlog::get_level()) { spdlog::set_level(spdlog::level::off); }
-  ~QuietLogs() { spdlog::set_level(level_); }
+  explicit Process(FileSystem& fs) : fs_(fs), dirs_(fs) {}
+  std::unique_ptr<LogFile> log(RotationOptions rotation, CompressionQueue* queue,
+                               std::shared_ptr<LogWatch> watch) {
+    return std::make_unique<LogFile>(fs_, dirs_.acquire(kDir, kBase), rotation, queue,
+                                     std::move(watch));
+  }
 
  private:
-  spdlog::level::level_enum level_;
+  FileSystem& fs_;
+  LogDirectories dirs_;
 };
 
 // ---- rotation ----
@@ -141,7 +153,8 @@ class RotationNames : public ::testing::TestWithParam<int> {};
 TEST_P(RotationNames, KeepsMaxFileFilesNamedAsJsonFile) {
   const int max_file = GetParam();
   FakeFileSystem fs;
-  LogFile f(fs, kDir, kBase, {40, max_file, Codec::kNone}, nullptr, nullptr);
+  auto f_owner = Process(fs).log({40, max_file, Codec::kNone}, nullptr, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 11);  // two records per file: 10 | 8 9 | 6 7 | ...
   f.close();
@@ -162,7 +175,8 @@ INSTANTIATE_TEST_SUITE_P(MaxFile, RotationNames, ::testing::Values(1, 2, 3, 5));
 TEST(LogFile, FileExceedsMaxSizeByAtMostOneRecord) {
   FakeFileSystem fs;
   const uint64_t max_size = 500;
-  LogFile f(fs, kDir, kBase, {max_size, 50, Codec::kNone}, nullptr, nullptr);
+  auto f_owner = Process(fs).log({max_size, 50, Codec::kNone}, nullptr, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   std::mt19937 rng(7);
   std::vector<std::string> written;
@@ -173,7 +187,7 @@ TEST(LogFile, FileExceedsMaxSizeByAtMostOneRecord) {
   }
   f.close();
   std::string all;
-  auto files = log_file_names(fs, kDir, kBase);
+  auto files = file_paths(fs, kDir);
   ASSERT_GT(files.size(), 10u);
   for (size_t i = 0; i + 1 < files.size(); ++i) {  // rotated files
     std::string c = fs.read_all(files[i]);
@@ -190,7 +204,8 @@ TEST(LogFile, FileExceedsMaxSizeByAtMostOneRecord) {
 
 TEST(LogFile, NoRotationWithoutMaxSize) {
   FakeFileSystem fs;
-  LogFile f(fs, kDir, kBase, {0, 3, Codec::kNone}, nullptr, nullptr);
+  auto f_owner = Process(fs).log({0, 3, Codec::kNone}, nullptr, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 1000);
   f.close();
@@ -203,7 +218,8 @@ TEST(LogFile, OpenNeverTruncatesAndCountsExistingSize) {
   fs.put(kCurrent, rec(0) + rec(1));
   fs.put(path(".1"), rec(100));  // an older file is kept
   {
-    LogFile f(fs, kDir, kBase, {60, 3, Codec::kNone}, nullptr, nullptr);
+    auto f_owner = Process(fs).log({60, 3, Codec::kNone}, nullptr, nullptr);
+    LogFile& f = *f_owner;
     f.open();
     write(f, 2, 3);  // 40 bytes were there: no rotation yet
     EXPECT_EQ(records_in(fs.read_all(kCurrent)), (std::vector<int>{0, 1, 2}));
@@ -216,7 +232,8 @@ TEST(LogFile, OpenNeverTruncatesAndCountsExistingSize) {
 
 TEST(LogFile, BuffersUntilFlush) {
   FakeFileSystem fs;
-  LogFile f(fs, kDir, kBase, {0, 1, Codec::kNone}, nullptr, nullptr);
+  auto f_owner = Process(fs).log({0, 1, Codec::kNone}, nullptr, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   f.append(rec(0), 1);
   EXPECT_EQ(fs.read_all(kCurrent), "");
@@ -234,7 +251,8 @@ TEST(LogFile, WakesFollowersWhenDataReachesTheFileAndOnRotation) {
   FakeFileSystem fs;
   auto watch = LogWatch::create();
   auto sub = watch->subscribe();
-  LogFile f(fs, kDir, kBase, {40, 2, Codec::kNone}, nullptr, watch);
+  auto f_owner = Process(fs).log({40, 2, Codec::kNone}, nullptr, watch);
+  LogFile& f = *f_owner;
   f.open();
   f.append(rec(0), 0);
   f.append(rec(1), 1);
@@ -251,13 +269,14 @@ TEST(LogFile, WakesFollowersWhenDataReachesTheFileAndOnRotation) {
 TEST(LogFile, CompressesRotatedFileOffTheWritePath) {
   FakeFileSystem fs;
   FakeQueue q;
-  LogFile f(fs, kDir, kBase, {40, 3, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 3, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 3);
   ASSERT_EQ(q.jobs.size(), 1u);
   EXPECT_EQ(q.jobs[0].codec, Codec::kGzip);
   EXPECT_EQ(q.jobs[0].last_time_nanos, 1'001);  // time of record 1, the last in .1
-  EXPECT_TRUE(is_log_temp_name(q.jobs[0].temp_path.substr(kDir.size() + 1), kBase));
+  EXPECT_TRUE(is_temp_name(q.jobs[0].temp_path.substr(kDir.size() + 1), kBase));
   EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1"}));  // plain until done
   q.run_all(fs);
   EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1.gz"}));
@@ -271,7 +290,8 @@ TEST(LogFile, CompressesRotatedFileOffTheWritePath) {
 TEST(LogFile, ZstdUsesZstExtension) {
   FakeFileSystem fs;
   FakeQueue q;
-  LogFile f(fs, kDir, kBase, {40, 2, Codec::kZstd}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 2, Codec::kZstd}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 3);
   q.run_all(fs);
@@ -281,7 +301,8 @@ TEST(LogFile, ZstdUsesZstExtension) {
 TEST(LogFile, CompressionFinishesAtTheFilesNewIndexAfterRotation) {
   FakeFileSystem fs;
   FakeQueue q;
-  LogFile f(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 4, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 3);  // .1 = {0,1}, job queued
   ASSERT_EQ(q.jobs.size(), 1u);
@@ -298,7 +319,8 @@ TEST(LogFile, CompressionFinishesAtTheFilesNewIndexAfterRotation) {
 TEST(LogFile, QueuedJobFindsItsFileMovedBeforeItStarts) {
   FakeFileSystem fs;
   FakeQueue q;
-  LogFile f(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 4, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 5);  // two rotations: jobs for {0,1} (now .2) and {2,3} (.1)
   ASSERT_EQ(q.jobs.size(), 2u);
@@ -312,7 +334,8 @@ TEST(LogFile, QueuedJobFindsItsFileMovedBeforeItStarts) {
 TEST(LogFile, CompressionOfAFileDeletedPastMaxFileIsDiscarded) {
   FakeFileSystem fs;
   FakeQueue q;
-  LogFile f(fs, kDir, kBase, {40, 2, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 2, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 3);
   // While the job for {0,1} runs, the next rotation deletes that file.
@@ -327,7 +350,8 @@ TEST(LogFile, CompressionOfAFileDeletedPastMaxFileIsDiscarded) {
 TEST(LogFile, RefusedCompressionStaysPlainAndIsOfferedAgain) {
   FakeFileSystem fs;
   FakeQueue q(0);
-  LogFile f(fs, kDir, kBase, {40, 5, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 5, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 5);  // two rotations, both refused
   EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1", kBase + ".2"}));
@@ -343,7 +367,8 @@ TEST(LogFile, RefusedCompressionStaysPlainAndIsOfferedAgain) {
 TEST(LogFile, FailedCompressionKeepsThePlainFile) {
   FakeFileSystem fs;
   FakeQueue q;
-  LogFile f(fs, kDir, kBase, {40, 3, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 3, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   write(f, 0, 3);
   fs.fail_after(1, std::errc::no_space_on_device);  // the temp's first write
@@ -360,7 +385,8 @@ TEST(LogFile, JobsOutliveTheLogFileAndStillFinish) {
   FakeFileSystem fs;
   FakeQueue q;
   {
-    LogFile f(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
+    auto f_owner = Process(fs).log({40, 4, Codec::kGzip}, &q, nullptr);
+    LogFile& f = *f_owner;
     f.open();
     write(f, 0, 5);  // two records a file: .2 {0,1}, .1 {2,3}, current {4}
   }
@@ -374,14 +400,15 @@ TEST(LogFile, JobsOutliveTheLogFileAndStillFinish) {
 TEST(LogFile, NewLogFileSharesPendingCompressions) {
   FakeFileSystem fs;
   FakeQueue q;
+  Process process(fs);
   {
-    LogFile f(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
-    f.open();
-    write(f, 0, 3);  // .1 {0,1} plain and queued, current {2}
+    auto f = process.log({40, 4, Codec::kGzip}, &q, nullptr);
+    f->open();
+    write(*f, 0, 3);  // .1 {0,1} plain and queued, current {2}
   }
-  LogFile g(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
-  g.open();
-  write(g, 3, 5);  // rotates: the queued .1 moves to .2
+  auto g = process.log({40, 4, Codec::kGzip}, &q, nullptr);
+  g->open();
+  write(*g, 3, 5);  // rotates: the queued .1 moves to .2
   q.run_all(fs);
   EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1.gz", kBase + ".2.gz"}));
   EXPECT_EQ(all_records(fs), range(0, 5));
@@ -391,7 +418,8 @@ TEST(LogFile, NewLogFileSharesPendingCompressions) {
 
 TEST(LogFile, ShortWriteIsNotDuplicatedOnRetry) {
   FakeFileSystem fs;
-  LogFile f(fs, kDir, kBase, {0, 1, Codec::kNone}, nullptr, nullptr);
+  auto f_owner = Process(fs).log({0, 1, Codec::kNone}, nullptr, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   f.append(rec(0), 0);
   f.append(rec(1), 1);
@@ -410,7 +438,8 @@ TEST(LogFile, FailedRotationLosesNothing) {
       SCOPED_TRACE("fail op " + std::to_string(k) + (codec == Codec::kGzip ? " gzip" : ""));
       FakeFileSystem fs;
       FakeQueue q;
-      LogFile f(fs, kDir, kBase, {40, 6, codec}, &q, nullptr);
+      auto f_owner = Process(fs).log({40, 6, codec}, &q, nullptr);
+      LogFile& f = *f_owner;
       f.open();
       write(f, 0, 6);  // .2 .1 current full
       std::vector<int> taken = range(0, 6);
@@ -435,52 +464,12 @@ TEST(LogFile, FailedRotationLosesNothing) {
   }
 }
 
-// ---- the real file system ----
-
-TEST(PosixFileSystem, BehavesAsTheContractSays) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "logguard-fs-XXXXXX").string();
-  const std::string root = ::mkdtemp(tmpl.data());
-  FileSystem& fs = posix_file_system();
-  const std::string dir = root + "/a/b";
-  EXPECT_TRUE(fs.list_dir(dir).empty());
-  fs.create_dirs(dir);
-  fs.create_dirs(dir);  // existing is fine
-  EXPECT_EQ(fs.file_size(dir + "/f"), std::nullopt);
-  auto f = fs.open_append(dir + "/f");
-  f->append("abc");
-  f->sync();
-  f->close();
-  f = fs.open_append(dir + "/f");  // never truncates
-  f->append("def");
-  f.reset();
-  EXPECT_EQ(fs.read_all(dir + "/f"), "abcdef");
-  EXPECT_EQ(fs.file_size(dir + "/f"), 6u);
-  auto t = fs.open_truncate(dir + "/f");
-  t->append("x");
-  t->close();
-  EXPECT_EQ(fs.read_all(dir + "/f"), "x");
-  fs.rename(dir + "/f", dir + "/g");
-  fs.sync_dir(dir);
-  EXPECT_EQ(fs.list_dir(dir), std::vector<std::string>{"g"});
-  fs.remove(dir + "/g");
-  fs.remove(dir + "/g");  // missing is fine
-  EXPECT_TRUE(fs.list_dir(dir).empty());
-  try {
-    fs.rename(dir + "/missing", dir + "/h");
-    ADD_FAILURE() << "rename of a missing file succeeded";
-  } catch (const std::system_error& e) {
-    EXPECT_EQ(e.code().value(), ENOENT);
-  }
-  EXPECT_THROW(fs.read_all(dir + "/missing"), std::system_error);
-  std::filesystem::remove_all(root);
-}
-
 // ---- recovery ----
 
 TEST(LogFile, RecoveryCleansUpInterruptedWork) {
   FakeFileSystem fs;
   fs.put(kCurrent, rec(9));
-  fs.put(path(".compress-17.tmp"), "half a gz");
+  fs.put(kDir + "/" + temp_name(kBase, "compress-17"), "half a gz");
   fs.put(path(".1"), rec(8));
   fs.put(path(".1.gz"), rec(8));  // compression finished, plain not yet removed
   fs.put(path(".3"), rec(7));     // gap at 2: a rotation was interrupted
@@ -488,7 +477,8 @@ TEST(LogFile, RecoveryCleansUpInterruptedWork) {
   fs.put(path(".5"), rec(5));     // beyond max_file 4
   fs.put(kDir + "/unrelated.txt", "x");
   FakeQueue q;
-  LogFile f(fs, kDir, kBase, {40, 4, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 4, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1.gz", kBase + ".2",
                                                  kBase + ".3.gz", "unrelated.txt"}));
@@ -500,35 +490,43 @@ TEST(LogFile, RecoveryCleansUpInterruptedWork) {
                                                  kBase + ".3.gz", "unrelated.txt"}));
 }
 
+// A crash in the middle of a write leaves part of a record at the end of the
+// current file: open() cuts it off, so readers and reattach see whole records.
+TEST(LogFile, OpenCutsOffARecordTornByACrash) {
+  FakeFileSystem fs;
+  fs.put(kCurrent, rec(0) + rec(1) + rec(2).substr(0, 7));
+  auto f = Process(fs).log({0, 1, Codec::kNone}, nullptr, nullptr);
+  f->open();
+  write(*f, 3, 4);
+  EXPECT_EQ(records_in(fs.read_all(kCurrent)), (std::vector<int>{0, 1, 3}));
+}
+
+TEST(LogFile, OpenCutsOffACurrentFileWithoutAnyWholeRecord) {
+  FakeFileSystem fs;
+  fs.put(kCurrent, "r00000");
+  auto f = Process(fs).log({0, 1, Codec::kNone}, nullptr, nullptr);
+  f->open();
+  write(*f, 1, 2);
+  EXPECT_EQ(records_in(fs.read_all(kCurrent)), (std::vector<int>{1}));
+}
+
 TEST(LogFile, RecoveryWithMaxFileOneDropsRotatedFiles) {
   FakeFileSystem fs;
   fs.put(kCurrent, rec(1));
   fs.put(path(".1"), rec(0));
-  LogFile f(fs, kDir, kBase, {40, 1, Codec::kNone}, nullptr, nullptr);
+  auto f_owner = Process(fs).log({40, 1, Codec::kNone}, nullptr, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   EXPECT_EQ(names(fs), std::vector<std::string>{kBase});
   EXPECT_EQ(records_in(fs.read_all(kCurrent)), std::vector<int>{1});
-}
-
-TEST(LogFile, LogFileNamesListsOldestFirst) {
-  FakeFileSystem fs;
-  fs.put(kCurrent, "");
-  fs.put(path(".1"), "");
-  fs.put(path(".1.gz"), "");
-  fs.put(path(".2.zst"), "");
-  fs.put(path(".10.gz"), "");
-  fs.put(path(".01"), "");  // not a json-file name
-  fs.put(path(".x.tmp"), "");
-  EXPECT_EQ(log_file_names(fs, kDir, kBase),
-            (std::vector<std::string>{path(".10.gz"), path(".2.zst"), path(".1"), kCurrent}));
-  EXPECT_TRUE(log_file_names(fs, "/nowhere", kBase).empty());
 }
 
 // The writer's life used by the crash tests: rotations every two records,
 // compression lagging behind (jobs finish after their file moved, some are
 // refused by the small queue and offered again).
 void crash_scenario(FakeFileSystem& fs, FakeQueue& q) {
-  LogFile f(fs, kDir, kBase, {40, 3, Codec::kGzip}, &q, nullptr);
+  auto f_owner = Process(fs).log({40, 3, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
   f.open();
   for (int i = 0; i < 14; ++i) {
     f.append(rec(i), i);
@@ -576,7 +574,8 @@ TEST(LogFile, CrashAtAnyOperationIsRecovered) {
 
     auto disk = FakeFileSystem::recovered_from(fs);
     FakeQueue q;
-    LogFile f(*disk, kDir, kBase, {40, 3, Codec::kGzip}, &q, nullptr);
+    auto f_owner = Process(*disk).log({40, 3, Codec::kGzip}, &q, nullptr);
+    LogFile& f = *f_owner;
     f.open();
     q.run_all(*disk);
     f.close();
@@ -605,7 +604,7 @@ TEST(LogFile, CrashDuringRecoveryIsRecovered) {
   auto messy = [] {
     auto fs = std::make_unique<FakeFileSystem>();
     fs->put(kCurrent, rec(9));
-    fs->put(path(".compress-3.tmp"), "x");
+    fs->put(kDir + "/" + temp_name(kBase, "compress-3"), "x");
     fs->put(path(".2"), rec(8));
     fs->put(path(".2.gz"), rec(8));
     fs->put(path(".4"), rec(7));
@@ -618,12 +617,14 @@ TEST(LogFile, CrashDuringRecoveryIsRecovered) {
     auto fs = messy();
     fs->crash_after(k);
     try {
-      LogFile f(*fs, kDir, kBase, {40, 4, Codec::kNone}, nullptr, nullptr);
+      auto f_owner = Process(*fs).log({40, 4, Codec::kNone}, nullptr, nullptr);
+      LogFile& f = *f_owner;
       f.open();
     } catch (const std::exception&) {
     }
     auto disk = FakeFileSystem::recovered_from(*fs);
-    LogFile f(*disk, kDir, kBase, {40, 4, Codec::kNone}, nullptr, nullptr);
+    auto f_owner = Process(*disk).log({40, 4, Codec::kNone}, nullptr, nullptr);
+    LogFile& f = *f_owner;
     f.open();
     EXPECT_EQ(names(*disk), (std::vector<std::string>{kBase, kBase + ".1.gz", kBase + ".2",
                                                       kBase + ".3.gz"}));

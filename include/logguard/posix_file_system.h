@@ -1,0 +1,18 @@
+// The real FileSystem, rooted at the log root: beneath the root every path
+// is resolved one component at a time without following symbolic links, so
+// a link planted there (by anything with write access to the log root, such
+// as a log shipper's read-write mount) makes the operation fail with a clear
+// error and its target stays untouched. Writers hand their dirty data to the
+// disk every MiB (write-behind, see PosixWritableFile).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "logguard/file_system.h"
+
+namespace logguard {
+
+std::unique_ptr<FileSystem> make_posix_file_system(const std::string& root);
+
+}  // namespace logguard

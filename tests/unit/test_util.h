@@ -1,0 +1,65 @@
+// Helpers shared by the unit tests: a temporary directory, quiet logs, and
+// the engine's side of the plugin protocol (frames as dockerd writes them).
+#pragma once
+
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "logguard/frame.h"
+
+namespace logguard::testing {
+
+// A directory removed with everything in it at the end of the scope.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "logguard-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Silences logging for a scope (tests that provoke errors on purpose).
+class QuietLogs {
+ public:
+  QuietLogs() : level_(spdlog::get_level()) { spdlog::set_level(spdlog::level::off); }
+  ~QuietLogs() { spdlog::set_level(level_); }
+
+ private:
+  spdlog::level::level_enum level_;
+};
+
+inline constexpr int64_t kSomeTime = 1'700'000'000'000'000'000;
+
+// One frame as the engine writes it for a complete line.
+inline std::string frame(const std::string& source, const std::string& line,
+                         int64_t time = kSomeTime) {
+  LogEntry entry;
+  entry.set_source(source);
+  entry.set_time_nano(time);
+  entry.set_line(line);
+  std::string out;
+  append_frame(out, entry);
+  return out;
+}
+
+// [from, to)
+inline std::vector<int> range(int from, int to) {
+  std::vector<int> v;
+  for (int i = from; i < to; ++i) v.push_back(i);
+  return v;
+}
+
+}  // namespace logguard::testing
