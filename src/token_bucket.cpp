@@ -73,6 +73,13 @@ int64_t TokenBucket::nanos_until_positive(int64_t now) {
   return t > INT64_MAX ? INT64_MAX : static_cast<int64_t>(t);
 }
 
+void TokenBucket::reconfigure(int64_t now, double rate, double capacity) {
+  refill(now);
+  rate_ = to_nano(rate);
+  capacity_ = to_nano(capacity);
+  tokens_ = std::min(tokens_, capacity_);
+}
+
 double TokenBucket::tokens() const {
   // Whole tokens and fraction apart, so whole numbers come out exact.
   return static_cast<double>(tokens_ / kNano) + static_cast<double>(tokens_ % kNano) / 1e9;

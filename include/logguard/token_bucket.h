@@ -34,6 +34,9 @@ class TokenBucket {
   bool try_take(int64_t now, uint64_t cost);
   // Nanoseconds from now until has_tokens() becomes true; 0 if it is now.
   int64_t nanos_until_positive(int64_t now);
+  // Refills up to now at the old rate, then goes on at the new rate and
+  // capacity (tokens above the new capacity are cut to it).
+  void reconfigure(int64_t now, double rate, double capacity);
   // Tokens at the last refill (negative while in debt), for tests and metrics.
   double tokens() const;
 

@@ -1,0 +1,55 @@
+#include "logguard/write_controller.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "logguard/size_parse.h"
+
+namespace logguard {
+
+WriteController::WriteController(WriteControllerConfig config)
+    : config_(config),
+      rate_(std::clamp(config.initial, config.floor, config.ceiling)),
+      reported_rate_(rate_) {}
+
+void WriteController::on_probe(int64_t mono_now, int64_t latency_nanos) {
+  worst_latency_ = std::max(worst_latency_, latency_nanos);
+  // Above half the target the queue is building: stop growing before it
+  // reaches the target (the neutral band of delay-based control).
+  healthy_ = latency_nanos <= config_.target_nanos / 2;
+  if (latency_nanos > config_.target_nanos) congested(mono_now, latency_nanos);
+}
+
+void WriteController::on_tick(int64_t mono_now, int64_t in_flight_nanos, double used_rate) {
+  const int64_t elapsed = last_tick_ == 0 ? 0 : mono_now - last_tick_;
+  last_tick_ = mono_now;
+  if (in_flight_nanos > config_.target_nanos) {
+    worst_latency_ = std::max(worst_latency_, in_flight_nanos);
+    healthy_ = false;
+    congested(mono_now, in_flight_nanos);
+    return;
+  }
+  if (!healthy_ || mono_now < hold_until_ || used_rate < 0.5 * rate_) return;
+  rate_ = std::min(config_.ceiling, rate_ + kIncreasePerSecond * static_cast<double>(elapsed) / 1e9);
+}
+
+void WriteController::congested(int64_t mono_now, int64_t latency_nanos) {
+  if (mono_now < hold_until_) return;
+  rate_ = std::max(config_.floor, rate_ * kDecrease);
+  hold_until_ = mono_now + std::clamp(latency_nanos, kMinHoldNanos, kMaxHoldNanos);
+}
+
+std::optional<std::string> WriteController::take_report() {
+  if (std::abs(rate_ - reported_rate_) <= 0.5 * reported_rate_) return std::nullopt;
+  std::string line = "node write budget " +
+                     std::string(rate_ < reported_rate_ ? "cut" : "raised") + " from " +
+                     format_size(static_cast<uint64_t>(reported_rate_)) + "/s to " +
+                     format_size(static_cast<uint64_t>(rate_)) + "/s; log disk latency up to " +
+                     std::to_string(worst_latency_ / 1'000'000) + " ms (target " +
+                     std::to_string(config_.target_nanos / 1'000'000) + " ms)";
+  reported_rate_ = rate_;
+  worst_latency_ = 0;
+  return line;
+}
+
+}  // namespace logguard

@@ -1,0 +1,134 @@
+// The write controller against a simulated disk whose write latency rises
+// with the rate written to it: it must settle below the disk's capacity and
+// recover when the disk gets faster. 100 ms ticks, a probe every 250 ms.
+#include "logguard/write_controller.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace logguard {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+
+// A disk that writes `capacity` bytes per second; what is written faster
+// waits in its queue, and a probe waits behind the queue.
+struct Disk {
+  double capacity;
+  double queue = 0;  // bytes
+  int64_t latency(double base_ms = 3) const {
+    return static_cast<int64_t>((base_ms / 1e3 + queue / capacity) * 1e9);
+  }
+  void write(double bytes, double seconds) {
+    queue = std::max(0.0, queue + bytes - capacity * seconds);
+  }
+};
+
+struct Trace {
+  std::vector<double> rates;
+  std::vector<int64_t> latencies;
+  double mean_rate() const {
+    double sum = 0;
+    for (double r : rates) sum += r;
+    return sum / static_cast<double>(rates.size());
+  }
+  int64_t p99_latency() const {
+    auto sorted = latencies;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted[sorted.size() * 99 / 100];
+  }
+};
+
+// `seconds` of a flood that uses all of the budget.
+Trace simulate(WriteController& c, Disk& disk, int64_t& now, int seconds, double demand = 1e12) {
+  Trace run;
+  for (int tick = 0; tick < seconds * 10; ++tick) {
+    now += 100 * kMs;
+    const double used = std::min(c.rate(), demand);
+    disk.write(used * 0.1, 0.1);
+    if (tick % 2 == 0) {  // a probe every 200 ms
+      c.on_probe(now, disk.latency());
+      run.latencies.push_back(disk.latency());
+    }
+    c.on_tick(now, 0, used);
+    run.rates.push_back(used);
+  }
+  return run;
+}
+
+TEST(WriteController, SettlesBelowTheDisksCapacity) {
+  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  Disk disk{20e6};
+  int64_t now = 1'000'000'000;
+  simulate(c, disk, now, 10);  // converge
+  Trace run = simulate(c, disk, now, 60);
+  EXPECT_LE(run.mean_rate(), 20e6);
+  EXPECT_GE(run.mean_rate(), 0.4 * 20e6);  // the guard does not starve logging
+  EXPECT_LT(run.p99_latency(), 200 * kMs);
+}
+
+TEST(WriteController, CutsWhenTheDiskSlowsAndRecoversWhenItIsFastAgain) {
+  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  Disk disk{100e6};
+  int64_t now = 1'000'000'000;
+  Trace fast = simulate(c, disk, now, 20);
+  EXPECT_GT(c.rate(), 40e6);  // grew while the disk kept up
+  disk.capacity = 5e6;        // something else now uses the disk
+  Trace slow = simulate(c, disk, now, 30);
+  EXPECT_LE(slow.mean_rate(), 5e6 * 1.2);
+  disk.capacity = 100e6;
+  Trace again = simulate(c, disk, now, 30);
+  EXPECT_GT(c.rate(), 40e6);
+  EXPECT_GT(again.mean_rate(), 2 * slow.mean_rate());
+}
+
+TEST(WriteController, StaysBetweenFloorAndCeiling) {
+  WriteController c({16e6, 2e6, 24e6, 50 * kMs});
+  Disk tiny{0.1e6};
+  int64_t now = 1'000'000'000;
+  simulate(c, tiny, now, 30);
+  EXPECT_EQ(c.rate(), 2e6);
+  Disk huge{1e12};
+  simulate(c, huge, now, 60);
+  EXPECT_EQ(c.rate(), 24e6);
+}
+
+TEST(WriteController, AnIdleBudgetDoesNotGrow) {
+  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  Disk disk{1e9};
+  int64_t now = 1'000'000'000;
+  simulate(c, disk, now, 60, /*demand=*/1e6);
+  EXPECT_EQ(c.rate(), 16e6);
+}
+
+TEST(WriteController, AStalledProbeCutsBeforeItReturns) {
+  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  int64_t now = 1'000'000'000;
+  c.on_probe(now, 5 * kMs);
+  c.on_tick(now + 100 * kMs, 80 * kMs, 16e6);  // in flight for 80 ms
+  EXPECT_EQ(c.rate(), 8e6);
+  // Once per hold period, however long the stall lasts.
+  c.on_tick(now + 200 * kMs, 180 * kMs, 8e6);
+  EXPECT_EQ(c.rate(), 8e6);
+  c.on_tick(now + 1200 * kMs, 1180 * kMs, 8e6);
+  EXPECT_EQ(c.rate(), 4e6);
+}
+
+TEST(WriteController, ReportsMovesOfMoreThanHalfOnce) {
+  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  int64_t now = 1'000'000'000;
+  EXPECT_FALSE(c.take_report());
+  c.on_probe(now, 300 * kMs);  // 16 -> 8: exactly half, not more
+  EXPECT_FALSE(c.take_report());
+  c.on_probe(now + 2000 * kMs, 400 * kMs);  // -> 4
+  auto report = c.take_report();
+  ASSERT_TRUE(report);
+  EXPECT_NE(report->find("cut from 16MB/s to 4MB/s"), std::string::npos) << *report;
+  EXPECT_NE(report->find("400 ms"), std::string::npos) << *report;
+  EXPECT_FALSE(c.take_report());
+}
+
+}  // namespace
+}  // namespace logguard
