@@ -54,9 +54,10 @@ size_t LogDirectory::index_of(uint64_t seq) const {
   return 0;
 }
 
-void LogDirectory::prepare(int max_file) {
-  fs_.create_dirs(dir_);
+void LogDirectory::attach_writer(int max_file) {
   std::lock_guard lock(mu_);
+  // Under the lock: removal (remove_if_idle) cannot slip in between.
+  fs_.create_dirs(dir_);
   if (!recovered_ || needs_rescan_) {
     recover_locked(max_file);
   } else {
@@ -64,6 +65,17 @@ void LogDirectory::prepare(int max_file) {
     // running): only apply this writer's max-file.
     drop_excess_locked(static_cast<size_t>(std::max(max_file, 1) - 1));
   }
+  ++writers_;
+}
+
+void LogDirectory::detach_writer() {
+  std::lock_guard lock(mu_);
+  if (writers_ > 0) --writers_;
+}
+
+bool LogDirectory::has_writer() const {
+  std::lock_guard lock(mu_);
+  return writers_ > 0;
 }
 
 bool LogDirectory::rescan_if_needed(int max_file) {
@@ -210,6 +222,37 @@ std::optional<uint64_t> LogDirectory::evict_oldest() {
   return size;
 }
 
+std::optional<uint64_t> LogDirectory::evict_current_if_idle() {
+  std::lock_guard lock(mu_);
+  if (writers_ > 0) return std::nullopt;
+  auto size = fs_.file_size(current_path());
+  if (!size) return std::nullopt;
+  fs_.remove(current_path());
+  return size;
+}
+
+std::optional<uint64_t> LogDirectory::remove_if_idle() {
+  std::lock_guard lock(mu_);
+  if (writers_ > 0) return std::nullopt;
+  uint64_t freed = 0;
+  for (const std::string& name : fs_.list_dir(dir_)) {
+    if (name != base_ && !parse_rotated_name(name, base_) && !is_temp_name(name, base_)) continue;
+    const std::string path = dir_ + "/" + name;
+    freed += fs_.file_size(path).value_or(0);
+    fs_.remove(path);
+  }
+  entries_.clear();
+  recovered_ = false;
+  try {
+    fs_.remove_dir(dir_);
+  } catch (const std::system_error& e) {
+    // Something else lives there (or a compression temp just appeared): the
+    // log files are gone, the directory stays.
+    spdlog::debug("{} not removed: {}", dir_, e.what());
+  }
+  return freed;
+}
+
 std::vector<LogDirectory::Rotated> LogDirectory::rotated() const {
   std::lock_guard lock(mu_);
   std::vector<Rotated> out;
@@ -217,6 +260,13 @@ std::vector<LogDirectory::Rotated> LogDirectory::rotated() const {
     out.push_back({i + 1, entries_[i].form, path(i + 1, entries_[i].form)});
   }
   return out;
+}
+
+std::shared_ptr<LogDirectory> LogDirectories::find(const std::string& dir,
+                                                   const std::string& base) {
+  std::lock_guard lock(mu_);
+  auto it = dirs_.find(dir + "/" + base);
+  return it == dirs_.end() ? nullptr : it->second.lock();
 }
 
 std::shared_ptr<LogDirectory> LogDirectories::acquire(const std::string& dir,

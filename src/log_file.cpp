@@ -44,7 +44,8 @@ LogFile::~LogFile() {
 
 void LogFile::open() {
   close();
-  dir_->prepare(rotation_.max_file);
+  dir_->attach_writer(rotation_.max_file);
+  attached_ = true;
   cut_torn_record();
   ensure_current();
   submit_compressions();
@@ -184,6 +185,7 @@ void LogFile::close() {
     std::unique_ptr<WritableFile> file = std::move(current_);
     log_errors("closing the current file", [&] { file->close(); });
   }
+  if (std::exchange(attached_, false)) dir_->detach_writer();
   if (error) std::rethrow_exception(error);
 }
 

@@ -41,11 +41,15 @@ class LogDirectory {
   const std::string& base() const { return base_; }
   std::string current_path() const { return dir_ + "/" + base_; }
 
-  // Creates the directory if needed. The first time (and after a failure
-  // left the names in doubt) rebuilds the state from disk, finishing or
-  // undoing what a crash interrupted; always drops rotations beyond
-  // max_file - 1.
-  void prepare(int max_file);
+  // A writer (LogFile) starts: creates the directory if needed and counts
+  // the writer, so eviction and removal leave its current file alone. The
+  // first time (and after a failure left the names in doubt) rebuilds the
+  // state from disk, finishing or undoing what a crash interrupted; always
+  // drops rotations beyond max_file - 1.
+  void attach_writer(int max_file);
+  void detach_writer();
+  // Whether a writer is attached (the container has a live session).
+  bool has_writer() const;
   // Rebuilds from disk if a failed operation left the names in doubt.
   // Returns whether it did (the caller then offers compressions again).
   bool rescan_if_needed(int max_file);
@@ -76,6 +80,13 @@ class LogDirectory {
   // Deletes the oldest rotated file (highest index); its size, or nullopt if
   // there is none. For eviction when the node's log disk is over budget.
   std::optional<uint64_t> evict_oldest();
+  // Deletes the current file if no writer is attached; its size, or nullopt.
+  std::optional<uint64_t> evict_current_if_idle();
+  // Deletes every file of the log and the directory if no writer is
+  // attached (the container was removed); bytes freed, or nullopt if a
+  // writer is attached. What cannot be deleted yet (a compression finishing)
+  // is left for the next call.
+  std::optional<uint64_t> remove_if_idle();
 
   // Rotated files, newest first, as the state knows them now.
   struct Rotated {
@@ -103,6 +114,7 @@ class LogDirectory {
   const std::string base_;
   mutable std::mutex mu_;
   bool recovered_ = false;      // guarded by mu_
+  int writers_ = 0;             // guarded by mu_
   std::deque<Entry> entries_;   // guarded by mu_; entries_[0] is <base>.1
   // Set when a failed operation may have left the directory differing from
   // entries_; the writer rescans before going on.
@@ -116,6 +128,8 @@ class LogDirectories {
   FileSystem& fs() { return fs_; }
 
   std::shared_ptr<LogDirectory> acquire(const std::string& dir, const std::string& base);
+  // The directory's state if anything in the process holds it, else null.
+  std::shared_ptr<LogDirectory> find(const std::string& dir, const std::string& base);
 
  private:
   FileSystem& fs_;

@@ -78,6 +78,7 @@ class LogFile {
   uint64_t total_written_ = 0;
   int64_t last_time_ = 0;  // of the newest record in the current file; 0 = unknown
   std::string buffer_;
+  bool attached_ = false;  // counted as the directory's writer
 };
 
 }  // namespace logguard
