@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+
+#include "logguard/clock.h"
 
 #include <spdlog/spdlog.h>
 
@@ -107,6 +110,7 @@ void Compressor::execute(CompressionJob& job) {
     if (pinned) {
       compress_file(fd, job.temp_path, job.codec, job.last_time_nanos);
       written = true;
+      pay_for(job.temp_path);
     }
   } catch (const std::exception& e) {
     spdlog::warn("compressor: {} not compressed, the file stays plain: {}", job.temp_path, e.what());
@@ -115,6 +119,22 @@ void Compressor::execute(CompressionJob& job) {
   }
   if (fd >= 0) ::close(fd);
   finish(job, written);
+}
+
+// Charges the compressed bytes to the node's write budget and waits until
+// they are paid for (stop() cuts the wait short).
+void Compressor::pay_for(const std::string& written_path) {
+  if (!share_) return;
+  struct stat st {};
+  if (::stat(written_path.c_str(), &st) != 0) return;
+  Clock& clock = system_clock();
+  share_->charge(clock.monotonic_nanos(), static_cast<uint64_t>(st.st_size));
+  std::unique_lock lock(mu_);
+  for (;;) {
+    const int64_t wait = share_->nanos_until_clear(clock.monotonic_nanos());
+    if (wait <= 0 || stopping_) return;
+    wake_.wait_for(lock, std::chrono::nanoseconds(std::min<int64_t>(wait, 100'000'000)));
+  }
 }
 
 }  // namespace logguard

@@ -8,6 +8,8 @@ ContainerLog::ContainerLog(FileSystem& fs, std::shared_ptr<LogDirectory> dir,
                            RotationOptions rotation, CompressionQueue* compressor)
     : dir_(dir->dir()),
       watch_(LogWatch::create()),
+      fs_(fs),
+      directory_(dir),
       file_(fs, std::move(dir), rotation, compressor, watch_) {}
 
 ContainerLog::~ContainerLog() {
@@ -23,6 +25,12 @@ ContainerLog::~ContainerLog() {
 void ContainerLog::open() {
   std::lock_guard lock(mu_);
   open_locked();
+}
+
+std::vector<Record> ContainerLog::tail(size_t max_bytes, const DecompressFn& decompress) {
+  std::lock_guard lock(mu_);
+  file_.flush();
+  return read_log_tail(fs_, *directory_, max_bytes, decompress);
 }
 
 void ContainerLog::open_locked() {

@@ -4,7 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "logguard/container_attrs.h"
 #include "logguard/log_names.h"
+#include "logguard/log_stream.h"
 #include "logguard/session.h"
 
 namespace logguard {
@@ -13,9 +15,15 @@ void validate_container_id(const std::string& id) {
   if (!is_container_id(id)) throw DriverError("logguard: invalid container ID \"" + id + "\"");
 }
 
-Driver::Driver(DriverConfig config, FileSystem& fs, CompressionQueue* compressor, Clock& clock)
-    : config_(std::move(config)), fs_(fs), compressor_(compressor), clock_(clock),
-      directories_(fs) {}
+Driver::Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
+               CompressionQueue* compressor, SessionStore* store, NodeGates* gates, Clock& clock)
+    : config_(std::move(config)),
+      fs_(fs),
+      directories_(directories),
+      compressor_(compressor),
+      store_(store),
+      gates_(gates),
+      clock_(clock) {}
 
 Driver::~Driver() { shutdown(); }
 
@@ -30,11 +38,41 @@ std::shared_ptr<ContainerLog> Driver::acquire_log(const std::string& container_i
   return log;
 }
 
+// The engine creates every FIFO in its logging directory; anything else
+// (/dev/zero, a regular file, a path elsewhere) is not a log stream.
+void Driver::check_fifo_path(const std::string& fifo_path) const {
+  const std::string& dir = config_.fifo_dir;
+  const bool inside = fifo_path.size() > dir.size() + 1 && fifo_path.compare(0, dir.size(), dir) == 0 &&
+                      fifo_path[dir.size()] == '/' &&
+                      fifo_path.find('/', dir.size() + 1) == std::string::npos &&
+                      fifo_path.substr(dir.size() + 1) != "..";
+  if (!inside) {
+    throw DriverError("logguard: File \"" + fifo_path + "\" is not in the engine's FIFO directory " +
+                      dir);
+  }
+  if (!is_fifo(fifo_path)) throw DriverError("logguard: File \"" + fifo_path + "\" is not a FIFO");
+}
+
+Driver::Started Driver::make_session(const SessionRecord& record, bool reattached) {
+  ContainerOptions options = parse_container_options(record.opts, {});
+  auto log = acquire_log(record.container_id, options.rotation);
+  std::unique_ptr<NodeGate> gate = gates_ ? gates_->gate_for(record.container_id) : nullptr;
+  std::unique_ptr<ProgressLog> progress = store_ ? store_->progress(record.fifo) : nullptr;
+  auto session = std::make_shared<Session>(
+      Session::Config{record.fifo, options.limits, record.attrs, reattached}, log, std::move(gate),
+      std::move(progress), clock_);
+  session->open_fifo();
+  return {session, log};
+}
+
 void Driver::start_logging(const std::string& fifo_path, const ContainerInfo& info) {
   validate_container_id(info.id);
-  ContainerOptions options;
+  check_fifo_path(fifo_path);
+  SessionRecord record{fifo_path, info.id, info.name, {}, {}, info.labels};
   try {
-    options = parse_container_options(info.log_opts, config_.default_opts);
+    record.opts = merge_log_opts(info.log_opts, config_.default_opts);
+    parse_container_options(record.opts, {});
+    record.attrs = container_attrs(info, system_hostname);
   } catch (const OptionError& e) {
     throw DriverError(e.what());
   }
@@ -42,48 +80,144 @@ void Driver::start_logging(const std::string& fifo_path, const ContainerInfo& in
     std::lock_guard lock(mu_);
     if (sessions_.count(fifo_path)) return;  // a repeated request for a live stream
   }
-  auto log = acquire_log(info.id, options.rotation);
-  auto session = std::make_shared<Session>(fifo_path, options.limits, log, clock_);
+  Started started;
   try {
-    session->open_fifo();
-  } catch (const std::exception& e) {
+    started = make_session(record, false);
+  } catch (const std::system_error& e) {
     throw DriverError(std::string("logguard: ") + e.what());
   }
   {
     std::lock_guard lock(mu_);
-    sessions_[fifo_path] = session;
+    if (!sessions_.emplace(fifo_path, started.session).second) return;  // raced a twin
+    session_owner_[fifo_path] = info.id;
   }
   // The files are opened on the session's thread: on a stalled disk that
   // blocks the session, not this request for longer than open_timeout.
   auto opened = std::make_shared<std::promise<std::string>>();
   auto open_result = opened->get_future();
-  threads_.spawn([this, session, log, opened]() mutable {
-    try {
-      log->open();
-      opened->set_value("");
-    } catch (const std::exception& e) {
-      opened->set_value(e.what());
-    }
-    log.reset();  // the session holds the log; it closes when the last session ends
-    session->run();
-    forget(session->fifo_path(), session.get());
+  threads_.spawn([this, started, record, opened]() mutable {
+    run_session(std::move(started.session), std::move(started.log), std::move(record),
+                [opened](const std::string& error) { opened->set_value(error); });
   });
   if (open_result.wait_for(config_.open_timeout) == std::future_status::timeout) {
-    spdlog::warn("{}: opening the log files of {} is slow; logging starts when they open", fifo_path,
-                 info.id.substr(0, 12));
+    spdlog::warn("{}: opening the log files of {} is slow; logging starts when they open",
+                 fifo_path, info.id.substr(0, 12));
     return;
   }
   if (std::string error = open_result.get(); !error.empty()) {
-    session->shutdown();  // the engine will not write to a stream it failed to start
-    throw DriverError("logguard: cannot write logs in " + log->dir() + ": " + error);
+    // The engine will not write to a stream it failed to start.
+    {
+      std::lock_guard lock(mu_);
+      abandoned_.insert(fifo_path);
+    }
+    started.session->shutdown();
+    throw DriverError("logguard: cannot write logs in " +
+                      container_log_dir(config_.root, info.id) + ": " + error);
   }
   spdlog::info("logging container {} ({}) from {}", info.id.substr(0, 12), info.name, fifo_path);
+}
+
+// A session's thread: persists it, opens its files, runs it, and forgets it
+// once its stream has ended (not when the plugin shuts down: the next
+// process goes on with it).
+void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<ContainerLog> log,
+                         SessionRecord record, std::function<void(const std::string&)> opened) {
+  if (store_) {
+    try {
+      store_->save(record);
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: cannot persist the session (a plugin restart will not reattach it): {}",
+                   record.fifo, e.what());
+    }
+  }
+  try {
+    log->open();
+    opened("");
+  } catch (const std::exception& e) {
+    opened(e.what());
+  }
+  log.reset();  // the session holds the log; it closes when the last session ends
+  const bool ended = session->run();
+  bool forget_record = ended;
+  {
+    std::lock_guard lock(mu_);
+    forget_record |= abandoned_.erase(record.fifo) > 0;
+  }
+  if (forget_record && store_) {
+    try {
+      store_->remove(record.fifo);
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: cannot forget the session: {}", record.fifo, e.what());
+    }
+  }
+  forget(record.fifo, session.get());
+}
+
+void Driver::reattach() {
+  if (!store_) return;
+  size_t reattached = 0, finished = 0;
+  for (SessionRecord& record : store_->load_all()) {
+    {
+      std::lock_guard lock(mu_);
+      if (sessions_.count(record.fifo)) continue;
+    }
+    if (!is_fifo(record.fifo)) {
+      ++finished;
+      threads_.spawn([this, record] { finish_orphan(record); });
+      continue;
+    }
+    Started started;
+    try {
+      started = make_session(record, true);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: cannot reattach: {}", record.fifo, e.what());
+      ++finished;
+      threads_.spawn([this, record] { finish_orphan(record); });
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      sessions_.emplace(record.fifo, started.session);
+      session_owner_[record.fifo] = record.container_id;
+    }
+    ++reattached;
+    threads_.spawn([this, started, record]() mutable {
+      run_session(std::move(started.session), std::move(started.log), std::move(record),
+                  [fifo = record.fifo](const std::string& error) {
+                    if (!error.empty()) spdlog::error("{}: reopening the log: {}", fifo, error);
+                  });
+    });
+  }
+  if (reattached + finished > 0) {
+    spdlog::info("reattached {} logging sessions; finished {} whose container ended meanwhile",
+                 reattached, finished);
+  }
+}
+
+// The container ended while no plugin ran: its files are recovered, rotated
+// ones queued for compression, and the session forgotten.
+void Driver::finish_orphan(const SessionRecord& record) {
+  try {
+    auto log = acquire_log(record.container_id, parse_container_options(record.opts, {}).rotation);
+    log->open();
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: finishing the log of {}: {}", record.fifo, record.container_id.substr(0, 12),
+                 e.what());
+  }
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(logs_, [](const auto& entry) { return entry.second.expired(); });
+  }
+  if (store_) store_->remove(record.fifo);
 }
 
 void Driver::forget(const std::string& fifo_path, const Session* session) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(fifo_path);
-  if (it != sessions_.end() && it->second.get() == session) sessions_.erase(it);
+  if (it != sessions_.end() && it->second.get() == session) {
+    sessions_.erase(it);
+    session_owner_.erase(fifo_path);
+  }
   std::erase_if(logs_, [](const auto& entry) { return entry.second.expired(); });
 }
 
@@ -100,6 +234,23 @@ void Driver::stop_logging(const std::string& fifo_path) {
   }
 }
 
+void Driver::end_sessions_of(const std::string& container_id) {
+  std::vector<std::shared_ptr<Session>> ending;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [fifo, owner] : session_owner_) {
+      if (owner != container_id) continue;
+      abandoned_.insert(fifo);
+      ending.push_back(sessions_.at(fifo));
+    }
+  }
+  for (auto& session : ending) {
+    spdlog::info("{}: container {} was removed; ending its session", session->fifo_path(),
+                 container_id.substr(0, 12));
+    session->shutdown();
+  }
+}
+
 void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, RecordSink& sink) {
   validate_container_id(info.id);
   std::shared_ptr<LogWatch> watch;
@@ -112,6 +263,11 @@ void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, Re
   }
   logguard::read_logs(container_log_dir(config_.root, info.id), log_base_name(info.id), request,
                       sink, std::move(watch));
+}
+
+size_t Driver::session_count() {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
 }
 
 void Driver::shutdown() {

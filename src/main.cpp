@@ -1,5 +1,8 @@
 // logguard: a Docker logging plugin that rate-limits, rotates and compresses
-// container logs. Flags and environment -> settings -> driver + HTTP server.
+// container logs and guards the node's log disk. Flags and environment ->
+// settings -> the parts (see docs/ARCHITECTURE.md) -> serve until a signal.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -14,24 +17,38 @@
 #include "logguard/driver.h"
 #include "logguard/file_system.h"
 #include "logguard/http_server.h"
+#include "logguard/log_directory.h"
+#include "logguard/node_guard.h"
+#include "logguard/node_settings.h"
 #include "logguard/options.h"
 #include "logguard/plugin_api.h"
+#include "logguard/posix_file_system.h"
+#include "logguard/session_store.h"
 
 namespace {
 
 struct Flags {
   std::string socket = "/run/docker/plugins/logguard.sock";
   std::string root = "/var/log/logguard";
+  std::string state_dir = "/var/lib/logguard";
+  std::string containers_dir;
+  std::string fifo_dir = "/run/docker/logging";
   std::string log_level = "info";
 };
 
 constexpr const char* kUsage =
-    "usage: logguard [--socket PATH] [--root DIR] [--log-level LEVEL]\n"
-    "  --socket     unix socket the engine connects to (default /run/docker/plugins/logguard.sock)\n"
-    "  --root       where container logs are written (default /var/log/logguard)\n"
-    "  --log-level  trace, debug, info, warn, error (default info; env LOG_LEVEL)\n"
-    "Defaults for every container's log-opts come from the environment: RATE, BURST,\n"
-    "LINE_RATE, LINE_BURST, ON_LIMIT, DROP_NOTICE, MAX_SIZE, MAX_FILE, COMPRESS.\n";
+    "usage: logguard [--socket PATH] [--root DIR] [--state-dir DIR] [--containers-dir DIR]\n"
+    "                [--fifo-dir DIR] [--log-level LEVEL]\n"
+    "  --socket          unix socket the engine connects to (default /run/docker/plugins/logguard.sock)\n"
+    "  --root            where container logs are written (default /var/log/logguard)\n"
+    "  --state-dir       where sessions are remembered across restarts (default /var/lib/logguard)\n"
+    "  --containers-dir  the engine's containers directory, to delete the logs of removed\n"
+    "                    containers (default: none; then RETAIN applies)\n"
+    "  --fifo-dir        where the engine creates log FIFOs (default /run/docker/logging)\n"
+    "  --log-level       trace, debug, info, warn, error (default info; env LOG_LEVEL)\n"
+    "Settings come from the environment: RATE, BURST, LINE_RATE, LINE_BURST, ON_LIMIT,\n"
+    "DROP_NOTICE, MAX_SIZE, MAX_FILE, COMPRESS (defaults of every container's log-opts) and\n"
+    "NODE_WRITE_RATE, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE, RETAIN (the node guard).\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "logguard: " << message << "\n" << kUsage;
@@ -58,6 +75,9 @@ Flags parse_flags(int argc, char** argv) {
     }
     if (arg == "--socket") flags.socket = value;
     else if (arg == "--root") flags.root = value;
+    else if (arg == "--state-dir") flags.state_dir = value;
+    else if (arg == "--containers-dir") flags.containers_dir = value;
+    else if (arg == "--fifo-dir") flags.fifo_dir = value;
     else if (arg == "--log-level") flags.log_level = value;
     else usage_error("unknown flag " + arg);
   }
@@ -73,41 +93,72 @@ void setup_logging(const std::string& level_name) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
 }
 
+// Many mostly idle sessions: few malloc arenas, and buffers of a burst
+// (64 KiB and up) mapped on their own so that freeing them gives the memory
+// back to the system instead of keeping each thread's peak.
+void limit_memory_per_thread() {
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace logguard;
   Flags flags = parse_flags(argc, argv);
   setup_logging(flags.log_level);
+  limit_memory_per_thread();
   std::signal(SIGPIPE, SIG_IGN);
 
+  auto getenv = [](const char* name) { return std::getenv(name); };
   DriverConfig config;
   config.root = flags.root;
+  config.fifo_dir = flags.fifo_dir;
+  NodeGuardConfig guard_config;
+  guard_config.root = flags.root;
+  guard_config.containers_dir = flags.containers_dir;
   try {
-    config.default_opts = default_log_opts_from_env([](const char* name) { return std::getenv(name); });
+    config.default_opts = default_log_opts_from_env(getenv);
+    guard_config.settings = node_settings_from_env(getenv);
   } catch (const OptionError& e) {
-    spdlog::critical("invalid plugin setting: {}", e.what());
+    spdlog::critical("{}", e.what());
     return 2;
   }
+  std::string defaults;
+  for (const auto& [key, value] : config.default_opts) defaults += " " + key + "=" + value;
+  spdlog::info("settings: log-opt defaults:{}; {}; containers directory: {}",
+               defaults.empty() ? " (built-in)" : defaults, guard_config.settings.describe(),
+               flags.containers_dir.empty() ? "none" : flags.containers_dir);
 
   try {
     posix_file_system().create_dirs(config.root);
+    auto log_fs = make_posix_file_system(config.root);
+    LogDirectories directories(*log_fs);
+    NodeGuard guard(guard_config, *log_fs, directories);
     Compressor compressor;
-    Driver driver(config, posix_file_system(), &compressor);
+    compressor.charge_to(guard.join("compressor"));
+    SessionStore store(posix_file_system(), flags.state_dir + "/sessions");
+    Driver driver(config, *log_fs, directories, &compressor, &store, &guard);
+    // Before the socket answers: the engine must never find a second reader
+    // on a FIFO a reattached session reads.
+    driver.reattach();
+    guard.on_container_removed([&driver](const std::string& id) { driver.end_sessions_of(id); });
+    guard.start();
     PluginApi api(driver);
     boost::asio::io_context io;
     HttpServer server(io, flags.socket, api);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int signal) {
-      spdlog::info("signal {}: writing what is buffered and stopping", signal);
+      spdlog::info("signal {}: writing what was read and stopping", signal);
       server.stop();
-      driver.shutdown();  // ends sessions, closes logs, which ends followers
+      driver.shutdown();  // ends sessions (progress saved), closes logs, which ends followers
       io.stop();
     });
     server.start();
     spdlog::info("logguard listening on {}, writing logs under {}", flags.socket, config.root);
     io.run();
     server.join();
+    guard.stop();
     compressor.stop();
   } catch (const std::exception& e) {
     spdlog::critical("logguard cannot run: {}", e.what());

@@ -170,11 +170,16 @@ std::string LimitOptions::describe() const {
   return bytes + " " + lines;
 }
 
-ContainerOptions parse_container_options(const LogOpts& log_opts, const LogOpts& defaults) {
+LogOpts merge_log_opts(const LogOpts& log_opts, const LogOpts& defaults) {
   check_known(log_opts);
   check_known(defaults);
   LogOpts opts = defaults;
   for (const auto& [key, value] : log_opts) opts[key] = value;
+  return opts;
+}
+
+ContainerOptions parse_container_options(const LogOpts& log_opts, const LogOpts& defaults) {
+  const LogOpts opts = merge_log_opts(log_opts, defaults);
 
   ContainerOptions out;
   LimitOptions& l = out.limits;

@@ -37,6 +37,18 @@ class PosixWritableFile : public WritableFile {
     if (position_ - handed_ >= kWriteBehindBytes) write_behind();
   }
 
+  void write_at(uint64_t offset, std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw_errno("write " + path_);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+    }
+  }
+
   void sync() override {
     if (::fdatasync(fd_.get()) != 0) throw_errno("fdatasync " + path_);
     handed_ = position_;
@@ -107,6 +119,10 @@ class PosixFileSystem : public FileSystem {
 
   std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
     return open_writable(path, O_TRUNC);
+  }
+
+  std::unique_ptr<WritableFile> open_overwrite(const std::string& path) override {
+    return open_writable(path, 0);
   }
 
   std::unique_ptr<ReadableFile> open_read(const std::string& path) override {

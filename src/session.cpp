@@ -1,8 +1,6 @@
 #include "logguard/session.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -11,20 +9,23 @@
 
 #include <spdlog/spdlog.h>
 
-#include "logguard/json_record.h"
-
 namespace logguard {
 namespace {
 
-constexpr size_t kReadSize = 64 * 1024;
-// Reads per turn of the loop, so a flood cannot starve notices and drains.
-constexpr int kReadsPerTurn = 16;
-// Encoded records held before they are written; bounds memory per session.
-constexpr size_t kStageLimit = 1 << 20;
-// Below this many bytes a turn counts as "the pipe was nearly empty".
+// Below this many bytes a turn counts as "the stream was nearly empty".
 constexpr size_t kCoalesceBelow = 16 * 1024;
 // 200 us: at 600k lines/s about 14 KiB gather, a fifth of the pipe.
 constexpr long kGatherNanos = 200'000;
+// When the stream holds only part of a frame, the rest is on its way: look
+// again after this instead of spinning on a readable FIFO.
+constexpr long kPartialFrameNanos = 1'000'000;
+// How often the limiter's tokens are saved while the container logs.
+constexpr int64_t kProgressSaveNanos = 1'000'000'000;
+// Buffers of a burst are given back after this long without data.
+constexpr int64_t kReleaseAfterNanos = 1'000'000'000;
+// Newest log bytes a reattaching session compares with the stream: more than
+// one turn can write (a pipe's worth of frames, encoded).
+constexpr size_t kReattachTailBytes = 4 << 20;
 
 int millis_until(int64_t nanos) {
   if (nanos <= 0) return 0;
@@ -38,14 +39,23 @@ void clear_eventfd(int fd) {
   }
 }
 
+// Sleeps up to `nanos`; a wake-up ends it early.
+void pause(int wake_fd, long nanos) {
+  const timespec t{0, nanos};
+  pollfd fd{wake_fd, POLLIN, 0};
+  if (::ppoll(&fd, 1, &t, nullptr) > 0) clear_eventfd(wake_fd);
+}
+
 }  // namespace
 
-Session::Session(std::string fifo_path, LimitOptions limits, std::shared_ptr<ContainerLog> log,
-                 Clock& clock)
-    : fifo_path_(std::move(fifo_path)),
-      limiter_(limits),
+Session::Session(Config config, std::shared_ptr<ContainerLog> log, std::unique_ptr<NodeGate> node,
+                 std::unique_ptr<ProgressLog> progress, Clock& clock)
+    : config_(std::move(config)),
       log_(std::move(log)),
-      clock_(clock) {
+      node_(std::move(node)),
+      progress_(std::move(progress)),
+      clock_(clock),
+      limiter_(config_.limits, node_.get()) {
   wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (wake_fd_.get() < 0) throw_errno("eventfd");
 }
@@ -53,17 +63,25 @@ Session::Session(std::string fifo_path, LimitOptions limits, std::shared_ptr<Con
 Session::~Session() = default;
 
 void Session::open_fifo() {
-  fifo_fd_ = UniqueFd(::open(fifo_path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (fifo_fd_.get() < 0) throw_errno("opening the log stream " + fifo_path_);
+  stream_ = std::make_unique<FifoStream>(config_.fifo_path);
+  pump_ = std::make_unique<StreamPump>(StreamPump::Parts{
+      config_.fifo_path, stream_.get(), log_.get(), &limiter_, progress_.get(), &clock_,
+      &config_.attrs});
 }
 
-void Session::run() {
+bool Session::run() {
+  bool ended = false;
   try {
+    if (config_.reattached) pump_->reattach(log_->tail(kReattachTailBytes));
+    size_t last_bytes = 0;
+    int64_t wait_until = 0;  // block mode: no turn before this (monotonic)
+    int64_t last_save = clock_.monotonic_nanos();
+    int64_t last_busy = 0;  // last turn that moved bytes; 0 after memory was given back
+    bool active = false;
     for (;;) {
-      pollfd fds[2] = {{fifo_fd_.get(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
-      if (::poll(fds, 2, poll_timeout_ms()) < 0 && errno != EINTR) throw_errno("poll");
-      if (fds[1].revents & POLLIN) clear_eventfd(wake_fd_.get());
-      if ((fds[0].revents & POLLIN) && last_turn_bytes_ < kCoalesceBelow) let_frames_gather();
+      const int64_t release_at = last_busy != 0 ? last_busy + kReleaseAfterNanos : 0;
+      const bool stalled =
+          wait_for_work(last_bytes < kCoalesceBelow, wait_until, release_at);
       uint64_t drains_asked;
       bool stopping;
       {
@@ -71,164 +89,85 @@ void Session::run() {
         drains_asked = drain_requests_;
         stopping = shutdown_;
       }
-      ReadResult result = read_available();
-      stage_notices(false);
-      write_staged();
-      if (result == ReadResult::kEof || result == ReadResult::kError) break;
-      if (result == ReadResult::kEmpty) {
+      if (stopping) break;
+      const int64_t now = clock_.monotonic_nanos();
+      if (now < wait_until) continue;
+      wait_until = 0;
+      StreamPump::Turn turn = pump_->turn();
+      pump_->write_notices(false);
+      last_bytes = turn.bytes;
+      active |= turn.bytes > 0;
+      if (active && now - last_save >= kProgressSaveNanos) {
+        pump_->save_progress();
+        last_save = now;
+        active = false;
+      }
+      if (turn.kind == StreamPump::Turn::kEof) {
+        ended = true;
+        break;
+      }
+      if (turn.kind == StreamPump::Turn::kWait) {
+        wait_until = clock_.monotonic_nanos() + turn.wait_nanos;
+      } else if (turn.kind == StreamPump::Turn::kIdle) {
         std::lock_guard lock(mu_);
         drains_done_ = drains_asked;
         drained_cv_.notify_all();
-        // A drain asked while we waited for tokens had its wake-up consumed
-        // there: go round once more instead of sleeping on it.
-        if (drain_requests_ > drains_asked) wake();
+        if (stalled) pause(wake_fd_.get(), kPartialFrameNanos);
       }
-      if (stopping) break;
+      if (turn.bytes > 0) {
+        last_busy = now;
+      } else if (last_busy != 0 && now - last_busy >= kReleaseAfterNanos) {
+        pump_->release_memory();  // a burst is over: give its buffers back
+        last_busy = 0;
+      }
     }
   } catch (const std::exception& e) {
-    spdlog::error("{}: log stream ended by an error: {}", fifo_path_, e.what());
+    spdlog::error("{}: log stream ended by an error: {}", config_.fifo_path, e.what());
   }
-  stage_notices(true);
-  write_staged();
+  try {
+    if (ended) {
+      pump_->write_notices(true);
+    } else {
+      pump_->save_progress();  // the next process goes on from here
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{}: {}", config_.fifo_path, e.what());
+  }
   log_.reset();  // the last session of a container closes its files and followers
   std::lock_guard lock(mu_);
   finished_ = true;
   drained_cv_.notify_all();
+  return ended;
 }
 
-// The engine writes one frame per write(2). A reader that wakes for each
-// one spends its CPU on syscalls (about three per line), dropped lines
-// included. After a turn that found the pipe nearly empty, a short pause lets
-// frames gather, so the next read takes many at once. Far too short to fill
-// the 64 KiB pipe and hold the container back, and invisible as latency.
-void Session::let_frames_gather() {
-  const timespec pause{0, kGatherNanos};
-  pollfd fd{wake_fd_.get(), POLLIN, 0};
-  if (::ppoll(&fd, 1, &pause, nullptr) > 0) clear_eventfd(wake_fd_.get());
-}
-
-Session::ReadResult Session::read_available() {
-  static thread_local std::vector<char> buffer(kReadSize);
-  last_turn_bytes_ = 0;
-  for (int i = 0; i < kReadsPerTurn; ++i) {
-    ssize_t n = ::read(fifo_fd_.get(), buffer.data(), buffer.size());
-    if (n > 0) {
-      last_turn_bytes_ += static_cast<size_t>(n);
-      decoder_.feed(buffer.data(), static_cast<size_t>(n));
-      if (!process_frames()) return ReadResult::kError;
-      continue;
-    }
-    if (n == 0) {
-      if (decoder_.pending() > 0) {
-        spdlog::error("{}: log stream ended inside a frame; {} bytes of it were lost", fifo_path_,
-                      decoder_.pending());
-      }
-      return ReadResult::kEof;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) return ReadResult::kEmpty;
-    throw_errno("reading " + fifo_path_);
+// Waits for data, a wake-up, a notice coming due or the end of a block-mode
+// wait. Returns whether the stream was readable while the last turn left
+// data in it (part of a frame): then the caller must not spin on it.
+bool Session::wait_for_work(bool small_turn, int64_t wait_until, int64_t release_at) {
+  pollfd fds[2] = {{wake_fd_.get(), POLLIN, 0}, {stream_->poll_fd(), POLLIN, 0}};
+  // While waiting for tokens the FIFO stays readable (nothing is consumed):
+  // only the clock and wake-ups matter then.
+  const nfds_t count = wait_until != 0 ? 1 : 2;
+  if (::poll(fds, count, timeout_ms(wait_until, release_at)) < 0 && errno != EINTR) {
+    throw_errno("poll");
   }
-  return ReadResult::kData;
+  if (fds[0].revents & POLLIN) clear_eventfd(wake_fd_.get());
+  const bool readable = count == 2 && (fds[1].revents & (POLLIN | POLLHUP));
+  // The engine writes one frame per write(2): after a turn that found the
+  // stream nearly empty, a short pause lets frames gather so one turn takes
+  // many. Far too short to fill the pipe, invisible as latency.
+  if (readable && small_turn) pause(wake_fd_.get(), kGatherNanos);
+  return readable;
 }
 
-bool Session::process_frames() {
-  for (;;) {
-    switch (decoder_.next(&entry_)) {
-      case FrameDecoder::Status::kNeedMore:
-        return true;
-      case FrameDecoder::Status::kError:
-        spdlog::error("{}: corrupt log stream, closing it: {}", fifo_path_, decoder_.error());
-        return false;
-      case FrameDecoder::Status::kFrame:
-        admit(entry_);
-        break;
-    }
-  }
-}
-
-void Session::admit(LogEntry& entry) {
-  const bool partial = entry.partial();
-  const auto& meta = entry.partial_log_metadata();
-  const bool ends_line = !partial || meta.last();
-  const bool starts_line = !partial || meta.ordinal() <= 1;
-  // json-file keeps the newline in "log" for complete lines and final chunks.
-  if (ends_line) entry.mutable_line()->push_back('\n');
-  const int64_t time = entry.time_nano() != 0 ? entry.time_nano() : clock_.wall_nanos();
-  const RecordView record{entry.line(), entry.source(), time, nullptr};
-  const Chunk chunk{entry.source(), json_record_size(record), entry.line().size(), starts_line,
-                    ends_line};
-  for (;;) {
-    const auto decision = limiter_.offer(chunk, clock_.monotonic_nanos(), clock_.wall_nanos());
-    if (decision.verdict == Limiter::Verdict::kAdmit) break;
-    if (decision.verdict == Limiter::Verdict::kDrop) return;
-    // Block mode: stop reading the FIFO until tokens return; the pipe fills
-    // and the container's own writes wait. What was admitted goes out first.
-    write_staged();
-    if (!wait_for_tokens(decision.wait_nanos)) break;  // shutting down: keep it
-  }
-  stage_record(record);
-}
-
-void Session::stage_record(const RecordView& record) {
-  if (!append_json_record(staged_, record)) {
-    spdlog::warn("{}: dropped a record whose time {} cannot be written", fifo_path_,
-                 record.time_nanos);
-    return;
-  }
-  staged_records_.push_back({staged_.size(), record.time_nanos});
-  if (staged_.size() >= kStageLimit) write_staged();
-}
-
-void Session::stage_notices(bool stream_ending) {
-  notices_.clear();
-  limiter_.collect_notices(clock_.monotonic_nanos(), clock_.wall_nanos(), stream_ending, notices_);
-  const int64_t now = clock_.wall_nanos();
-  for (auto& notice : notices_) {
-    notice.text.push_back('\n');
-    stage_record({notice.text, notice.stream, now, &notice.attrs});
-  }
-}
-
-void Session::write_staged() {
-  if (staged_records_.empty()) return;
-  try {
-    log_->write([this](LogFile& file) {
-      size_t begin = 0;
-      for (const auto& record : staged_records_) {
-        file.append(std::string_view(staged_).substr(begin, record.end - begin), record.time_nanos);
-        begin = record.end;
-      }
-    });
-  } catch (const std::exception& e) {
-    report_lost_records(e.what());
-  }
-  staged_.clear();
-  staged_records_.clear();
-}
-
-// A full or failing disk fails every write: say so at most every 10 s, with
-// how many records were lost since the last report, not once per batch.
-void Session::report_lost_records(const char* error) {
-  lost_records_ += staged_records_.size();
+int Session::timeout_ms(int64_t wait_until, int64_t release_at) const {
   const int64_t now = clock_.monotonic_nanos();
-  if (last_loss_report_ != 0 && now - last_loss_report_ < 10'000'000'000) return;
-  spdlog::error("{}: writing to {} failed, {} records lost so far: {}", fifo_path_, log_->dir(),
-                lost_records_, error);
-  last_loss_report_ = now;
-}
-
-bool Session::wait_for_tokens(int64_t nanos) {
-  pollfd fd{wake_fd_.get(), POLLIN, 0};
-  if (::poll(&fd, 1, millis_until(nanos)) > 0) clear_eventfd(wake_fd_.get());
-  std::lock_guard lock(mu_);
-  return !shutdown_;
-}
-
-int Session::poll_timeout_ms() const {
-  auto due = limiter_.next_notice_due();
+  std::optional<int64_t> due = limiter_.next_notice_due();
+  for (int64_t deadline : {wait_until, release_at}) {
+    if (deadline != 0 && (!due || deadline < *due)) due = deadline;
+  }
   if (!due) return -1;
-  return millis_until(*due - clock_.monotonic_nanos());
+  return millis_until(*due - now);
 }
 
 void Session::wake() {

@@ -30,12 +30,22 @@ void WriteController::on_tick(int64_t mono_now, int64_t in_flight_nanos, double 
     return;
   }
   if (!healthy_ || mono_now < hold_until_ || used_rate < 0.5 * rate_) return;
-  rate_ = std::min(config_.ceiling, rate_ + kIncreasePerSecond * static_cast<double>(elapsed) / 1e9);
+  const double seconds = static_cast<double>(elapsed) / 1e9;
+  // Slow start until the disk first pushes back: a busy node must not wait
+  // minutes for a budget its disk can carry.
+  const double step = slow_start_ ? rate_ * seconds : kIncreasePerSecond * seconds;
+  rate_ = std::min(config_.ceiling, rate_ + step);
 }
 
 void WriteController::congested(int64_t mono_now, int64_t latency_nanos) {
   if (mono_now < hold_until_) return;
-  rate_ = std::max(config_.floor, rate_ * kDecrease);
+  slow_start_ = false;
+  // The further over the target, the deeper the cut: a queue of seconds
+  // must drain before anyone's fsync returns quickly again.
+  const double factor = std::clamp(static_cast<double>(config_.target_nanos) /
+                                       static_cast<double>(latency_nanos),
+                                   kDeepestDecrease, kDecrease);
+  rate_ = std::max(config_.floor, rate_ * factor);
   hold_until_ = mono_now + std::clamp(latency_nanos, kMinHoldNanos, kMaxHoldNanos);
 }
 

@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "logguard/compression.h"
+#include "logguard/node_budget.h"
 
 namespace logguard {
 
@@ -62,16 +64,22 @@ class Compressor : public CompressionQueue {
   void stop();
   // Jobs waiting (not counting the one running), for metrics.
   size_t queued() const;
+  // What the worker writes counts against this share of the node's write
+  // budget: after a job it waits until the share is out of debt. Set before
+  // the first submit.
+  void charge_to(std::shared_ptr<NodeBudget::Share> share) { share_ = std::move(share); }
 
  private:
   void run();
-  static void execute(CompressionJob& job);
+  void execute(CompressionJob& job);
+  void pay_for(const std::string& written_path);
 
   const size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<CompressionJob> jobs_;
   bool stopping_ = false;
+  std::shared_ptr<NodeBudget::Share> share_;
   std::thread worker_;
 };
 

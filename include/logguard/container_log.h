@@ -9,8 +9,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "logguard/log_file.h"
+#include "logguard/log_tail.h"
 #include "logguard/log_watch.h"
 
 namespace logguard {
@@ -28,6 +30,9 @@ class ContainerLog {
   // Opens the files (recovering after a crash) unless already open.
   // Throws on I/O errors.
   void open();
+  // The newest records (log_tail.h), for a session reattaching after a
+  // restart. Call after open().
+  std::vector<Record> tail(size_t max_bytes, const DecompressFn& decompress = decompress_file);
   // Appends whole encoded records, then makes them visible to readers.
   // Throws on I/O errors; records not yet written stay buffered in LogFile
   // (up to a bound).
@@ -46,6 +51,8 @@ class ContainerLog {
   std::shared_ptr<LogWatch> watch_;
   std::mutex mu_;
   bool opened_ = false;  // guarded by mu_
+  FileSystem& fs_;
+  std::shared_ptr<LogDirectory> directory_;
   LogFile file_;
 };
 

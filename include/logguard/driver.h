@@ -1,16 +1,20 @@
 // Driver: the live logging sessions and the container logs they write; what
-// StartLogging, StopLogging and ReadLogs do, independent of HTTP and JSON.
+// StartLogging, StopLogging and ReadLogs do, independent of HTTP and JSON;
+// and, at start, reattaching the sessions a previous process left behind.
 //
 // Ownership: the driver owns sessions (keyed by FIFO path, as the engine may
 // run two sessions for one container) and each session owns a reference to
 // its ContainerLog; a ContainerLog lives while any session writes to it, and
-// the driver keeps only weak references to find it again.
+// the driver keeps only weak references to find it again. Sessions are
+// persisted in the SessionStore from StartLogging until their stream ends.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -19,7 +23,9 @@
 #include "logguard/container_log.h"
 #include "logguard/log_directory.h"
 #include "logguard/log_reader.h"
+#include "logguard/node_gate.h"
 #include "logguard/options.h"
+#include "logguard/session_store.h"
 #include "logguard/thread_registry.h"
 
 namespace logguard {
@@ -32,9 +38,18 @@ class DriverError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Gives each session its gate to the node-wide limits (node_guard.h).
+class NodeGates {
+ public:
+  virtual ~NodeGates() = default;
+  virtual std::unique_ptr<NodeGate> gate_for(const std::string& container_id) = 0;
+};
+
 struct DriverConfig {
   std::string root;      // container logs live in <root>/<id>/<id>-json.log
   LogOpts default_opts;  // plugin settings, overridden by each container's log-opts
+  // Where the engine creates FIFOs; StartLogging refuses any other File.
+  std::string fifo_dir = "/run/docker/logging";
   // How long StopLogging waits for the FIFO's remaining data to be written.
   std::chrono::milliseconds stop_drain_timeout{5000};
   // How long StartLogging waits for the container's files to open before it
@@ -44,12 +59,20 @@ struct DriverConfig {
 
 class Driver {
  public:
-  Driver(DriverConfig config, FileSystem& fs, CompressionQueue* compressor,
+  // store and gates may be null (no persistence, no node limits).
+  Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
+         CompressionQueue* compressor, SessionStore* store, NodeGates* gates,
          Clock& clock = system_clock());
   ~Driver();
 
+  // Goes on with every session a previous process persisted: a FIFO that
+  // still exists is read again (nothing lost, nothing repeated); one that is
+  // gone means the container ended meanwhile: its files are finished
+  // (rotated ones compressed) and the session forgotten. Call before serving.
+  void reattach();
   // Validates the options, opens the FIFO and the container's log, and starts
-  // reading. Throws DriverError (bad options, unusable files).
+  // reading. Throws DriverError (bad options, a File that is not the
+  // engine's FIFO, unusable files). Repeated for a live FIFO: nothing happens.
   void start_logging(const std::string& fifo_path, const ContainerInfo& info);
   // Waits (bounded) until what the FIFO holds is written; the session ends
   // by itself when the engine closes the FIFO. Unknown FIFOs are fine.
@@ -57,23 +80,41 @@ class Driver {
   // Streams the container's records to sink; blocks until done (follow:
   // until the container's logging ends or the client leaves).
   void read_logs(const ContainerInfo& info, const ReadRequest& request, RecordSink& sink);
-  // Ends every session after writing what is readable now, and joins them.
+  // Ends the sessions of a container that no longer exists (its FIFO's
+  // writer was lost with the engine that removed it); they are forgotten.
+  void end_sessions_of(const std::string& container_id);
+  // Ends every session after writing what was decided; what was not stays in
+  // the FIFOs for the next process. Joins them.
   void shutdown();
-
+  // Live sessions, for metrics and tests.
+  size_t session_count();
 
  private:
+  struct Started {
+    std::shared_ptr<Session> session;
+    std::shared_ptr<ContainerLog> log;
+  };
+  Started make_session(const SessionRecord& record, bool reattached);
+  void run_session(std::shared_ptr<Session> session, std::shared_ptr<ContainerLog> log,
+                   SessionRecord record, std::function<void(const std::string&)> opened);
   std::shared_ptr<ContainerLog> acquire_log(const std::string& container_id,
                                             const RotationOptions& rotation);
+  void finish_orphan(const SessionRecord& record);
   void forget(const std::string& fifo_path, const Session* session);
+  void check_fifo_path(const std::string& fifo_path) const;
 
   DriverConfig config_;
   FileSystem& fs_;
+  LogDirectories& directories_;
   CompressionQueue* compressor_;
+  SessionStore* store_;
+  NodeGates* gates_;
   Clock& clock_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Session>> sessions_;       // by FIFO path
-  std::map<std::string, std::weak_ptr<ContainerLog>> logs_;        // by container ID
-  LogDirectories directories_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;  // by FIFO path
+  std::map<std::string, std::string> session_owner_;          // FIFO path -> container ID
+  std::map<std::string, std::weak_ptr<ContainerLog>> logs_;   // by container ID
+  std::set<std::string> abandoned_;  // FIFOs whose sessions end for good, whatever happens
   ThreadRegistry threads_;
 };
 

@@ -21,6 +21,9 @@ class WritableFile {
   virtual ~WritableFile() = default;
   // Appends all of data (retrying short writes) or throws.
   virtual void append(std::string_view data) = 0;
+  // Writes all of data at offset (for files opened by open_overwrite or
+  // open_truncate; an appending file appends whatever the offset).
+  virtual void write_at(uint64_t offset, std::string_view data) = 0;
   virtual void sync() = 0;  // fdatasync
   virtual void close() = 0;
 };
@@ -44,6 +47,9 @@ class FileSystem {
   virtual std::unique_ptr<WritableFile> open_append(const std::string& path) = 0;
   // Opens for writing, truncating (for temporaries that are renamed into place).
   virtual std::unique_ptr<WritableFile> open_truncate(const std::string& path) = 0;
+  // Opens for writing in place with write_at, creating it if missing; never
+  // truncates.
+  virtual std::unique_ptr<WritableFile> open_overwrite(const std::string& path) = 0;
   // Opens for reading; throws std::system_error (ENOENT if missing).
   virtual std::unique_ptr<ReadableFile> open_read(const std::string& path) = 0;
   // Whole-file read; for small files and tests.
@@ -78,6 +84,9 @@ class FileSystemWrapper : public FileSystem {
   }
   std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
     return target_.open_truncate(path);
+  }
+  std::unique_ptr<WritableFile> open_overwrite(const std::string& path) override {
+    return target_.open_overwrite(path);
   }
   std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
     return target_.open_read(path);

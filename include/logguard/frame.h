@@ -1,5 +1,16 @@
-// Framing of LogEntry messages on the FIFO and in ReadLogs responses:
-// a 4-byte big-endian length, then that many bytes of protobuf LogEntry.
+// Framing of LogEntry messages on the FIFO and in ReadLogs responses: a
+// 4-byte big-endian length, then that many bytes of protobuf LogEntry
+// (proto/entry.proto; docker-plugin-protocol.md §3).
+//
+// Decoding does not use libprotobuf: a small proto3 wire parser reads each
+// frame into a LogEntryView over the decoder's buffer, with no allocation per
+// frame. It accepts and rejects exactly what libprotobuf's LogEntry parser
+// does (with `source` and `id` read as bytes, as they are on the wire);
+// tests and a fuzzer hold the two side by side.
+//
+// A frame the decoder cannot use is skipped and counted, never fatal: the
+// stream goes on with the next frame, because one stopped session blocks its
+// container.
 #pragma once
 
 #include <cstddef>
@@ -11,34 +22,96 @@
 
 namespace logguard {
 
-// Frames longer than this end the stream with an error (the engine's own
-// reader has no limit; its chunks are at most 16 KiB, so 1 MiB is generous).
+// Frames longer than this are skipped as their bytes arrive, without being
+// kept (the engine's chunks are at most 16 KiB, so 1 MiB is generous).
 inline constexpr size_t kMaxFrameSize = 1 << 20;
 
-// Incremental decoder over bytes read from a stream. Bytes are appended with
-// feed(); next() yields complete frames. Memory is bounded by kMaxFrameSize
-// plus the caller's read size.
+// One LogEntry, pointing into the bytes it was decoded from.
+struct LogEntryView {
+  std::string_view source;           // "stdout" / "stderr"; any bytes
+  int64_t time_nano = 0;
+  std::string_view line;             // without the newline
+  bool partial = false;
+  bool has_partial_metadata = false;  // field 5 was present, even if empty
+  bool last = false;                 // partial_log_metadata.last
+  std::string_view partial_id;       // partial_log_metadata.id
+  int32_t ordinal = 0;               // partial_log_metadata.ordinal
+};
+
+// Decodes one LogEntry message by proto3's rules: fields in any order; the
+// last occurrence of a scalar wins; field 5 is merged when repeated; a known
+// field with an unexpected wire type, and every unknown field (groups
+// included), is skipped; int64/int32 are two's-complement varints. Rejects
+// truncated input, varints over 10 bytes (lengths and tags over 5), lengths
+// beyond the message, field number 0, wire types 6 and 7, unbalanced groups
+// and nesting deeper than libprotobuf's limit of 100. On failure returns
+// false and sets *why (a static string) if why is not null.
+bool decode_log_entry(std::string_view message, LogEntryView* entry,
+                      const char** why = nullptr);
+
+// Incremental decoder over the bytes of one stream.
+//
+// feed() copies bytes in; next() yields each complete frame as a view that
+// stays valid until the next feed(). Frames the decoder cannot use are
+// skipped: a frame longer than max_frame goes by as its bytes are fed,
+// without being buffered; an undecodable one is dropped whole. Either way
+// skipped_frames() counts it and last_skip_reason() says why.
+//
+// Memory: when the caller drains next() before each feed(), the buffer holds
+// at most one unfinished frame plus one read. When feed() finds the buffer
+// empty it first gives back capacity above 64 KiB.
+//
+// Offsets are in bytes of the stream since construction: fed() counts what
+// was fed, consumed() the bytes through the end of the last frame returned or
+// skipped (during an oversized skip it advances as its bytes are fed). A
+// reader that peeks at its input (tee(2)) may consume exactly consumed().
 class FrameDecoder {
  public:
+  // kError is never returned any more (bad frames are skipped); it remains
+  // so that callers written for the old contract still compile.
   enum class Status { kFrame, kNeedMore, kError };
 
   explicit FrameDecoder(size_t max_frame = kMaxFrameSize) : max_frame_(max_frame) {}
+
   void feed(const char* data, size_t n);
-  // kFrame: *entry holds the next message. kNeedMore: feed more bytes.
-  // kError: the stream is corrupt (error() says why); stop reading it.
+  // kFrame: *entry holds the next frame. kNeedMore: feed more bytes.
+  Status next(LogEntryView* entry);
+  // The same, copied into a protobuf message (slower; for tests and old callers).
   Status next(LogEntry* entry);
-  const std::string& error() const { return error_; }
-  // Bytes of an unfinished frame held back; non-zero at EOF means truncation.
+
+  uint64_t fed() const { return fed_; }
+  uint64_t consumed() const { return consumed_; }
+  // Bytes of an unfinished frame held back (fed() - consumed()); non-zero at
+  // EOF means the stream was cut inside a frame.
   size_t pending() const { return buffer_.size() - pos_; }
 
+  uint64_t skipped_frames() const { return skipped_frames_; }
+  // Why the last skipped frame was skipped; empty if none was.
+  std::string last_skip_reason() const;
+  // The old name of last_skip_reason().
+  std::string error() const { return last_skip_reason(); }
+
+  size_t buffer_capacity() const { return buffer_.capacity(); }
+
  private:
+  void skip(const char* why, uint64_t frame_length);
+
   size_t max_frame_;
   std::string buffer_;
-  size_t pos_ = 0;
-  std::string error_;
+  size_t pos_ = 0;               // first byte of buffer_ not yet consumed
+  uint64_t fed_ = 0;
+  uint64_t consumed_ = 0;
+  uint64_t skip_remaining_ = 0;  // bytes of an oversized frame still to pass
+  uint64_t skipped_frames_ = 0;
+  const char* skip_why_ = nullptr;  // null: the last skipped frame was oversized
+  uint64_t skip_length_ = 0;     // length field of the last skipped frame
 };
 
-// Appends one frame holding entry.
+// Appends one frame holding entry, as the engine's gogo encoder writes it:
+// fields in ascending order, proto3 defaults left out, field 5 present iff
+// has_partial_metadata. Byte-identical to append_frame of the same LogEntry.
+void append_frame(std::string& out, const LogEntryView& entry);
+// Appends one frame holding entry (libprotobuf's encoder).
 void append_frame(std::string& out, const LogEntry& entry);
 
 }  // namespace logguard

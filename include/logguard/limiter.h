@@ -6,14 +6,17 @@
 // Rules:
 //  - Buckets (token_bucket.h): bytes (charged the chunk's json-file record
 //    size) and lines (charged 1 per line). A line is admitted when every
-//    bucket in force holds tokens; an unlimited container admits everything.
+//    bucket in force holds tokens and then the node gate (node_gate.h: the
+//    node's write budget and disk guard) lets it through; an unlimited
+//    container without a node gate admits everything.
 //  - A line that Docker split into 16 KiB chunks is decided as a whole at its
 //    first chunk, per stream (stdout and stderr lines may interleave); its
 //    later chunks follow that decision, and admitted ones are charged even
 //    if that puts the byte bucket into debt. A chunk continuing no open line
 //    (the session started mid-line) is decided as a new line.
 //  - on-limit=block: instead of dropping, offer() says how long to wait; the
-//    caller sleeps and offers the same chunk again.
+//    caller sleeps and offers the same chunk again. This holds for the node's
+//    limits too.
 //  - Notices (only with drop_notice; counting always happens): a stream's
 //    drops accumulate until a notice covers them. One is due when the stream
 //    has had no drop for 1 s (the flood is over; a flood alternates admits
@@ -22,8 +25,11 @@
 //    flood lasts), and at stream end. Notices are not charged to buckets.
 //  - Exactness: per stream, lines admitted + dropped lines of all notices =
 //    lines received (lines = line starts), and the same for raw bytes.
-//  - The drop path allocates nothing and formats nothing; text is made only
-//    when a notice is collected.
+//  - The drop path allocates nothing and formats nothing (a dropped line is
+//    not even sized); text is made only when a notice is collected.
+//  - Across a plugin restart the buckets' tokens and the drops not yet
+//    announced are carried over (snapshot/restore), so a flood gets no fresh
+//    burst from a crash and the counts stay exact.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +40,7 @@
 #include <vector>
 
 #include "logguard/json_record.h"
+#include "logguard/node_gate.h"
 #include "logguard/options.h"
 #include "logguard/token_bucket.h"
 
@@ -41,7 +48,11 @@ namespace logguard {
 
 struct Chunk {
   std::string_view stream;   // "stdout" / "stderr"
-  size_t encoded_bytes = 0;  // its json-file record size: what the byte bucket charges
+  // Its json-file record size, what the buckets charge: encoded_bytes, or
+  // if record is set, json_record_size(*record) + encoded_bytes, computed
+  // only when needed (a dropped line is never sized).
+  size_t encoded_bytes = 0;
+  const RecordView* record = nullptr;
   size_t raw_bytes = 0;      // line bytes, +1 if it ends a line: what notices count
   bool starts_line = true;   // false for the 2nd and later chunks of a split line
   bool ends_line = true;     // false for all but the last chunk of a split line
@@ -51,8 +62,11 @@ struct Chunk {
 //   logguard: dropped 123456 lines (11.8 MB) from stdout between <t0> and
 //   <t1>; limit rate=1MB/s burst=10MB
 // with attrs (sorted) logguard.dropped_bytes, logguard.dropped_lines,
-// logguard.limit ("rate", "line-rate" or "rate,line-rate": what dropped them)
-// and logguard.since (RFC3339Nano of the first drop covered).
+// logguard.limit (what dropped them, comma separated: rate, line-rate,
+// node-rate, node-disk, node-free, write-error for records the disk refused,
+// or restart for lines a crashed plugin had
+// dropped and the restarted one counted again) and logguard.since
+// (RFC3339Nano of the first drop covered).
 struct Notice {
   std::string stream;
   std::string text;
@@ -61,7 +75,8 @@ struct Notice {
 
 class Limiter {
  public:
-  explicit Limiter(LimitOptions options);
+  // node may be null (no node-wide limits); it must outlive the limiter.
+  explicit Limiter(LimitOptions options, NodeGate* node = nullptr);
 
   enum class Verdict { kAdmit, kDrop, kWait };
   struct Decision {
@@ -79,6 +94,40 @@ class Limiter {
   // session can wake for it when the container goes quiet; nullopt if none.
   std::optional<int64_t> next_notice_due() const;
 
+  struct PendingDrops {
+    std::string stream;
+    uint64_t lines = 0, bytes = 0;
+    unsigned limits = 0;
+    int64_t first_wall = 0, last_wall = 0;
+  };
+  // Counts a line (or chunk) that a crashed predecessor had dropped and not
+  // yet announced, found again in the stream after a restart.
+  void count_dropped_before_restart(const Chunk& chunk, int64_t mono_now, int64_t wall_now);
+  // Notes a chunk that a crashed predecessor had written (so a split line
+  // goes on as admitted); charges nothing.
+  void count_admitted_before_restart(const Chunk& chunk);
+  // Counts admitted records the disk refused to take (a full or failing
+  // disk), to be announced like drops ("write-error") once writes work.
+  void count_lost(std::string_view stream, uint64_t lines, uint64_t raw_bytes, int64_t mono_now,
+                  int64_t wall_now);
+  // Puts back drops whose notice could not be written.
+  void requeue(const std::vector<PendingDrops>& pending, int64_t mono_now);
+
+  // What a restart carries over: tokens and unannounced drops.
+  struct Snapshot {
+    double byte_tokens = 0, line_tokens = 0;
+    std::vector<PendingDrops> pending;
+  };
+  Snapshot snapshot(int64_t mono_now) const;
+  // Restores a snapshot taken `elapsed_nanos` ago (by the clock on the wall):
+  // buckets refill for that long; carried drops become due for a notice at once.
+  void restore(const Snapshot& snapshot, int64_t mono_now, int64_t elapsed_nanos);
+  // Forgets the unannounced drops of a stream (a notice for them is already
+  // in the log).
+  void forget_pending(std::string_view stream);
+  // Whether any drops await a notice.
+  bool has_pending() const;
+
   struct Totals {
     uint64_t lines_received = 0, lines_admitted = 0, lines_dropped = 0;
     uint64_t bytes_received = 0, bytes_admitted = 0, bytes_dropped = 0;  // raw bytes
@@ -90,7 +139,16 @@ class Limiter {
   static constexpr int64_t kReminderNanos = 10'000'000'000;  // notice at least this often
 
  private:
-  enum LimitBits : unsigned { kByByteRate = 1, kByLineRate = 2 };
+  enum LimitBits : unsigned {
+    kByByteRate = 1,
+    kByLineRate = 2,
+    kByNodeRate = 4,
+    kByNodeDisk = 8,
+    kByNodeFree = 16,
+    kByRestart = 32,
+    kByWriteError = 64,
+  };
+  static unsigned bit_of(NodeGate::Limit limit);
 
   struct Stream {
     std::string name;
@@ -113,8 +171,10 @@ class Limiter {
             int64_t wall_now);
   bool notice_due(const Stream& s, int64_t mono_now) const;
   Notice make_notice(const Stream& s) const;
+  static size_t cost_of(const Chunk& chunk);
 
   LimitOptions options_;
+  NodeGate* node_;
   std::optional<TokenBucket> bytes_;
   std::optional<TokenBucket> lines_;
   std::vector<Stream> streams_;

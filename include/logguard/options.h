@@ -79,6 +79,11 @@ class OptionError : public std::runtime_error {
 
 using LogOpts = std::map<std::string, std::string>;
 
+// The container's log_opts over the plugin's defaults, unparsed (what a
+// session persists, so a restarted plugin applies the same options even if
+// the defaults changed meanwhile). Throws OptionError for unknown keys.
+LogOpts merge_log_opts(const LogOpts& log_opts, const LogOpts& defaults);
+
 // The container's log_opts (Info.Config) over the plugin's defaults; keys
 // missing from both take the built-in defaults above. Throws OptionError,
 // e.g. `logguard: invalid rate "fast": want a size such as 1m or 512k (or off)`.

@@ -1,81 +1,75 @@
-// Session: one StartLogging. Reads the container's FIFO, decodes frames,
-// lets the limiter decide, and writes admitted records (and drop notices)
-// to the container's log. Runs on a thread of its own with blocking waits,
-// so a stalled disk stalls only this container.
+// Session: one logging stream (a StartLogging, or one reattached after a
+// plugin restart) on a thread of its own with blocking waits, so a stalled
+// disk stalls only this container. The work itself is the StreamPump's; the
+// session waits for data, for tokens (block mode), for notices coming due,
+// and for drain() and shutdown() requests.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "logguard/clock.h"
 #include "logguard/container_log.h"
-#include "logguard/frame.h"
 #include "logguard/limiter.h"
+#include "logguard/log_stream.h"
+#include "logguard/node_gate.h"
+#include "logguard/session_store.h"
+#include "logguard/stream_pump.h"
 #include "logguard/unique_fd.h"
 
 namespace logguard {
 
 class Session {
  public:
-  Session(std::string fifo_path, LimitOptions limits, std::shared_ptr<ContainerLog> log,
-          Clock& clock = system_clock());
+  struct Config {
+    std::string fifo_path;
+    LimitOptions limits;
+    Attrs attrs;
+    bool reattached = false;  // found by a restarted plugin: skip what is already written
+  };
+  // node and progress may be null.
+  Session(Config config, std::shared_ptr<ContainerLog> log, std::unique_ptr<NodeGate> node,
+          std::unique_ptr<ProgressLog> progress, Clock& clock = system_clock());
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  const std::string& fifo_path() const { return fifo_path_; }
+  const std::string& fifo_path() const { return config_.fifo_path; }
+  const std::shared_ptr<ContainerLog>& log() const { return log_; }
 
   // Opens the FIFO without blocking (the engine already holds its writer).
-  // Throws std::system_error.
+  // Throws std::system_error (missing, or not a FIFO).
   void open_fifo();
   // Reads until the engine closes the FIFO (EOF) or shutdown(); then writes
-  // the last notices and releases the log.
-  void run();
+  // the last notices (EOF) or saves its progress (shutdown), and releases the
+  // log. Returns true if the stream ended (EOF): the session is over for good.
+  bool run();
   // Waits until everything in the FIFO when called has been read and
   // written, or the timeout passes (block mode may hold data back). For
   // StopLogging: the engine closes its end after the reply, and `docker run`
   // returns only after that, so the logs are on disk when it does.
   bool drain(std::chrono::milliseconds timeout);
-  // Ends run() after it has written what can be read without waiting.
+  // Ends run() soon: what was decided is written, what was not stays in the
+  // FIFO for the next process.
   void shutdown();
 
  private:
-  enum class ReadResult { kData, kEmpty, kEof, kError };
-  ReadResult read_available();
-  void let_frames_gather();
-  bool process_frames();
-  void admit(LogEntry& entry);
-  void stage_record(const RecordView& record);
-  void stage_notices(bool stream_ending);
-  void write_staged();
-  void report_lost_records(const char* error);
-  bool wait_for_tokens(int64_t nanos);
-  int poll_timeout_ms() const;
+  bool wait_for_work(bool small_turn, int64_t wait_until, int64_t release_at);
+  int timeout_ms(int64_t wait_until, int64_t release_at) const;
   void wake();
 
-  std::string fifo_path_;
-  Limiter limiter_;
+  Config config_;
   std::shared_ptr<ContainerLog> log_;
+  std::unique_ptr<NodeGate> node_;
+  std::unique_ptr<ProgressLog> progress_;
   Clock& clock_;
-  UniqueFd fifo_fd_;
+  Limiter limiter_;
+  std::unique_ptr<LogStream> stream_;
+  std::unique_ptr<StreamPump> pump_;
   UniqueFd wake_fd_;  // eventfd: drain() and shutdown() interrupt waits
-  FrameDecoder decoder_;
-  size_t last_turn_bytes_ = 0;  // read in the last turn; small = the pipe was nearly empty
-  LogEntry entry_;
-
-  // Records admitted since the last write, encoded back to back.
-  std::string staged_;
-  struct StagedRecord {
-    size_t end;
-    int64_t time_nanos;
-  };
-  std::vector<StagedRecord> staged_records_;
-  std::vector<Notice> notices_;
-  uint64_t lost_records_ = 0;       // records a failing disk refused
-  int64_t last_loss_report_ = 0;    // monotonic time of the last error logged
 
   std::mutex mu_;
   std::condition_variable drained_cv_;

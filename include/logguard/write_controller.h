@@ -8,12 +8,15 @@
 // time spent in cgroup throttling, which /proc/diskstats does not show.
 //  - A probe slower than the target (or one still in flight for longer than
 //    the target: a stalled disk must be answered before the probe returns)
-//    cuts the budget by kDecrease, at most once per hold period (the latency
+//    cuts the budget by kDecrease (down to kDeepestDecrease when the latency
+//    is far over the target), at most once per hold period (the latency
 //    seen, between 1 and 3 s): the queue a cut drains takes that long to show
 //    in the probes, as TCP cuts once per round trip.
 //  - While probes stay under half the target and the budget is in use (at
 //    least half of it written over the last tick), it grows by
 //    kIncreasePerSecond; between half the target and the target it holds.
+//    Until the first cut it doubles every second instead (TCP's slow start),
+//    so a busy node on a fast disk is not held back for minutes.
 //    An idle budget does not grow: the first flood after a quiet hour must
 //    not meet a budget the disk has never been shown to carry.
 //  - The budget stays within [floor, ceiling].
@@ -35,6 +38,7 @@ struct WriteControllerConfig {
 class WriteController {
  public:
   static constexpr double kDecrease = 0.5;
+  static constexpr double kDeepestDecrease = 0.125;
   static constexpr double kIncreasePerSecond = 2e6;
   static constexpr int64_t kMinHoldNanos = 1'000'000'000;
   static constexpr int64_t kMaxHoldNanos = 3'000'000'000;
@@ -64,6 +68,7 @@ class WriteController {
   int64_t hold_until_ = 0;      // no cut and no growth before this
   int64_t last_tick_ = 0;
   bool healthy_ = false;        // the last completed probe met the target
+  bool slow_start_ = true;      // no cut yet
   int64_t worst_latency_ = 0;   // since the last report
 };
 

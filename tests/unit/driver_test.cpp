@@ -87,6 +87,7 @@ class TroubledFileSystem : public FileSystemWrapper {
       lock.unlock();
       file_->append(data);
     }
+    void write_at(uint64_t offset, std::string_view data) override { file_->write_at(offset, data); }
     void sync() override { file_->sync(); }
     void close() override { file_->close(); }
 
@@ -120,15 +121,19 @@ class DriverTest : public ::testing::Test {
     fs::create_directories(dir_ / "fifos");
     make_driver(posix_file_system());
   }
-  void make_driver(FileSystem& files) {
+  void make_driver(FileSystem& files, SessionStore* store = nullptr) {
+    driver_.reset();
     DriverConfig config;
     config.root = (dir_ / "logs").string();
+    config.fifo_dir = (dir_ / "fifos").string();
     config.stop_drain_timeout = std::chrono::milliseconds(2000);
     config.open_timeout = std::chrono::milliseconds(500);
-    driver_ = std::make_unique<Driver>(config, files, nullptr);
+    directories_ = std::make_unique<LogDirectories>(files);
+    driver_ = std::make_unique<Driver>(config, files, *directories_, nullptr, store, nullptr);
   }
   void TearDown() override {
     driver_.reset();
+    directories_.reset();
     for (int fd : engine_fds_) ::close(fd);
     fs::remove_all(dir_);
   }
@@ -152,6 +157,7 @@ class DriverTest : public ::testing::Test {
   fs::path log_path() const { return dir_ / "logs" / kId / (kId + "-json.log"); }
 
   fs::path dir_;
+  std::unique_ptr<LogDirectories> directories_;
   std::unique_ptr<Driver> driver_;
   std::vector<int> engine_fds_;
 };

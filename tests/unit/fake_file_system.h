@@ -92,6 +92,10 @@ class FakeFileSystem : public FileSystem {
     return std::make_unique<File>(this, inode);
   }
 
+  std::unique_ptr<WritableFile> open_overwrite(const std::string& path) override {
+    return open_append(path);  // this fake's files append on append() and overwrite on write_at()
+  }
+
   std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
     std::lock_guard lock(mu_);
     mutate();
@@ -237,6 +241,13 @@ class FakeFileSystem : public FileSystem {
         throw;
       }
       inode_->append(data);
+    }
+    void write_at(uint64_t offset, std::string_view data) override {
+      std::lock_guard lock(fs_->mu_);
+      if (!inode_) throw std::system_error(EBADF, std::generic_category(), "write after close");
+      fs_->mutate();
+      if (inode_->size() < offset + data.size()) inode_->resize(offset + data.size());
+      inode_->replace(offset, data.size(), data);
     }
     void sync() override {
       std::lock_guard lock(fs_->mu_);

@@ -19,10 +19,10 @@ using V = Limiter::Verdict;
 
 // A whole line whose record costs `encoded` and whose text is `raw` bytes.
 Chunk line(std::string_view stream, size_t encoded, size_t raw = 0) {
-  return Chunk{stream, encoded, raw ? raw : encoded, true, true};
+  return Chunk{stream, encoded, nullptr, raw ? raw : encoded, true, true};
 }
 Chunk part(std::string_view stream, size_t encoded, bool starts, bool ends) {
-  return Chunk{stream, encoded, encoded, starts, ends};
+  return Chunk{stream, encoded, nullptr, encoded, starts, ends};
 }
 
 LimitOptions byte_limit(double rate, double burst) {
@@ -294,7 +294,7 @@ TEST(Limiter, NoticesAccountForEveryDroppedLineAndByte) {
       bool starts = !open[s] || rng() % 4 == 0;  // sometimes a line is cut off
       bool ends = rng() % 3 != 0;
       size_t raw = rng() % 300;
-      Chunk c{names[s], raw + 40, raw, starts, ends};
+      Chunk c{names[s], raw + 40, nullptr, raw, starts, ends};
       if (starts) received_lines[names[s]]++;
       received_bytes[names[s]] += raw;
       V v = offer(l, c, t);

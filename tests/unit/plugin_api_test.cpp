@@ -60,7 +60,9 @@ class PluginApiTest : public ::testing::Test {
     fs::create_directories(dir_);
     DriverConfig config;
     config.root = (dir_ / "logs").string();
-    driver_ = std::make_unique<Driver>(config, posix_file_system(), nullptr);
+    config.fifo_dir = dir_.string();
+    driver_ = std::make_unique<Driver>(config, posix_file_system(), directories_, nullptr, nullptr,
+                                       nullptr);
     api_ = std::make_unique<PluginApi>(*driver_);
     socket_ = (dir_ / "logguard.sock").string();
     server_ = std::make_unique<HttpServer>(io_, socket_, *api_);
@@ -89,6 +91,7 @@ class PluginApiTest : public ::testing::Test {
   boost::asio::io_context io_;
   fs::path dir_;
   std::string socket_;
+  LogDirectories directories_{posix_file_system()};
   std::unique_ptr<Driver> driver_;
   std::unique_ptr<PluginApi> api_;
   std::unique_ptr<HttpServer> server_;

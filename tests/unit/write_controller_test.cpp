@@ -112,21 +112,32 @@ TEST(WriteController, AStalledProbeCutsBeforeItReturns) {
   // Once per hold period, however long the stall lasts.
   c.on_tick(now + 200 * kMs, 180 * kMs, 8e6);
   EXPECT_EQ(c.rate(), 8e6);
-  c.on_tick(now + 1200 * kMs, 1180 * kMs, 8e6);
+  c.on_tick(now + 1200 * kMs, 90 * kMs, 8e6);
   EXPECT_EQ(c.rate(), 4e6);
+}
+
+TEST(WriteController, CutsDeeperTheFurtherOverTheTarget) {
+  WriteController c({64e6, 1e6, 256e6, 50 * kMs});
+  int64_t now = 1'000'000'000;
+  c.on_probe(now, 60 * kMs);  // just over: halved
+  EXPECT_EQ(c.rate(), 32e6);
+  c.on_probe(now + 2000 * kMs, 200 * kMs);  // 4x over: a quarter left
+  EXPECT_EQ(c.rate(), 8e6);
+  c.on_probe(now + 4000 * kMs, 5000 * kMs);  // a stall: an eighth left at most
+  EXPECT_EQ(c.rate(), 1e6);
 }
 
 TEST(WriteController, ReportsMovesOfMoreThanHalfOnce) {
   WriteController c({16e6, 1e6, 256e6, 50 * kMs});
   int64_t now = 1'000'000'000;
   EXPECT_FALSE(c.take_report());
-  c.on_probe(now, 300 * kMs);  // 16 -> 8: exactly half, not more
+  c.on_probe(now, 60 * kMs);  // 16 -> 8: exactly half, not more
   EXPECT_FALSE(c.take_report());
-  c.on_probe(now + 2000 * kMs, 400 * kMs);  // -> 4
+  c.on_probe(now + 2000 * kMs, 70 * kMs);  // -> 4
   auto report = c.take_report();
   ASSERT_TRUE(report);
   EXPECT_NE(report->find("cut from 16MB/s to 4MB/s"), std::string::npos) << *report;
-  EXPECT_NE(report->find("400 ms"), std::string::npos) << *report;
+  EXPECT_NE(report->find("70 ms"), std::string::npos) << *report;
   EXPECT_FALSE(c.take_report());
 }
 

@@ -1,0 +1,51 @@
+// LatencyProbe: what other processes feel on the log filesystem, measured
+// the way they feel it: every period, append 4 KiB to a probe file in the
+// log root and fdatasync it (as kubelet and etcd do), on a thread of its own
+// so a stalled disk stalls only the probe. The node guard reads the
+// latencies, and how long a probe has been stuck if it has not returned.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "logguard/clock.h"
+
+namespace logguard {
+
+class LatencyProbe {
+ public:
+  static constexpr int64_t kPeriodNanos = 200'000'000;
+
+  LatencyProbe(std::string path, Clock& clock);
+  ~LatencyProbe();
+  void start();
+  void stop();
+
+  struct Reading {
+    std::vector<int64_t> latencies;  // completed since the last take()
+    int64_t in_flight_nanos = 0;     // age of the probe under way, 0 if none
+  };
+  Reading take();
+
+ private:
+  void run();
+  int64_t probe_once();
+
+  std::string path_;
+  Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;               // guarded by mu_
+  std::vector<int64_t> completed_;      // guarded by mu_
+  std::atomic<int64_t> started_{0};     // monotonic start of the probe under way, 0 if none
+  std::thread thread_;
+  int fd_ = -1;
+  uint64_t written_ = 0;
+};
+
+}  // namespace logguard

@@ -1,0 +1,345 @@
+#include "logguard/stream_pump.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "logguard/time_format.h"
+
+namespace logguard {
+namespace {
+
+constexpr std::string_view kDroppedLinesAttr = "logguard.dropped_lines";
+constexpr std::string_view kSinceAttr = "logguard.since";
+
+uint32_t crc_of(std::string_view data) {
+  return static_cast<uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+}
+
+std::string_view attr(const Record& record, std::string_view key) {
+  for (const auto& [k, v] : record.attrs) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+bool is_notice(const Record& record) { return !attr(record, kDroppedLinesAttr).empty(); }
+
+// A LogEntry's place in a split line (docker-plugin-protocol.md §3.3).
+bool starts_line(const LogEntryView& e) { return !e.partial || e.ordinal <= 1; }
+bool ends_line(const LogEntryView& e) { return !e.partial || e.last; }
+
+// Whether `record` is what writing frame `e` produced.
+bool written_from(const Record& record, const LogEntryView& e) {
+  const bool newline = ends_line(e);
+  return e.time_nano != 0 && record.time_nanos == e.time_nano && record.stream == e.source &&
+         record.log.size() == e.line.size() + (newline ? 1 : 0) &&
+         std::string_view(record.log).substr(0, e.line.size()) == e.line &&
+         (!newline || record.log.back() == '\n');
+}
+
+// The notice's attrs with the container's added (the notice's own win).
+Attrs merged_attrs(Attrs own, const Attrs* container) {
+  if (container == nullptr) return own;
+  for (const auto& kv : *container) {
+    bool taken = std::any_of(own.begin(), own.end(),
+                             [&](const auto& o) { return o.first == kv.first; });
+    if (!taken) own.push_back(kv);
+  }
+  std::sort(own.begin(), own.end());
+  return own;
+}
+
+}  // namespace
+
+StreamPump::StreamPump(Parts parts) : parts_(std::move(parts)) {
+  if (parts_.attrs != nullptr && parts_.attrs->empty()) parts_.attrs = nullptr;
+}
+
+// The buffer grows to what the stream holds (a burst: up to the pipe's
+// capacity) and is given back by release_memory() once the burst is over.
+size_t StreamPump::peek() {
+  const size_t want = std::clamp<size_t>(parts_.stream->available(), 1, parts_.stream->capacity());
+  if (peeked_.size() < want) peeked_.resize(want);
+  LogStream::Peek p = parts_.stream->peek(peeked_.data(), peeked_.size());
+  eof_ = p.eof;
+  return p.bytes;
+}
+
+void StreamPump::consume(size_t n) {
+  if (n == 0) return;
+  parts_.stream->consume(n);
+  consumed_ += n;
+}
+
+void StreamPump::release_memory() {
+  std::string().swap(peeked_);
+  std::string().swap(staged_);
+  std::string().swap(line_);
+  staged_records_ = {};
+}
+
+StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view line, int64_t time,
+                                      bool starts, bool ends, int64_t* wait) {
+  const int64_t mono = parts_.clock->monotonic_nanos();
+  const int64_t wall = parts_.clock->wall_nanos();
+  if (time == 0) time = wall;
+  const RecordView record{line, source, time, parts_.attrs};
+  Chunk chunk;
+  chunk.stream = source;
+  chunk.record = &record;
+  chunk.encoded_bytes = ends ? 2 : 0;  // the '\n', escaped in "log"
+  chunk.raw_bytes = line.size() + (ends ? 1 : 0);
+  chunk.starts_line = starts;
+  chunk.ends_line = ends;
+  const Limiter::Decision d = parts_.limiter->offer(chunk, mono, wall);
+  switch (d.verdict) {
+    case Limiter::Verdict::kAdmit:
+      stage(source, line, time, starts, ends, parts_.attrs);
+      return Outcome::kWritten;
+    case Limiter::Verdict::kDrop:
+      dirty_ = true;
+      return Outcome::kDropped;
+    case Limiter::Verdict::kWait:
+      *wait = d.wait_nanos;
+      return Outcome::kWait;
+  }
+  return Outcome::kDropped;
+}
+
+void StreamPump::stage(std::string_view source, std::string_view line, int64_t time, bool starts,
+                       bool ends, const Attrs* attrs) {
+  line_.assign(line);
+  if (ends) line_.push_back('\n');
+  if (!append_json_record(staged_, RecordView{line_, source, time, attrs})) {
+    spdlog::warn("{}: dropped a record whose time {} cannot be written", parts_.name, time);
+    return;
+  }
+  staged_records_.push_back(
+      {staged_.size(), time, std::string(source), line.size() + (ends ? 1 : 0), starts});
+}
+
+// Writes what is staged. Records the disk refused are counted (and
+// announced once writes work again); records the log file took but could
+// not flush stay buffered there and are retried.
+bool StreamPump::write_staged(bool count_losses) {
+  if (staged_records_.empty()) return true;
+  size_t taken = 0;
+  bool ok = true;
+  try {
+    parts_.log->write([&](LogFile& file) {
+      size_t begin = 0;
+      for (const auto& r : staged_records_) {
+        file.append(std::string_view(staged_).substr(begin, r.end - begin), r.time_nanos);
+        begin = r.end;
+        ++taken;
+      }
+    });
+  } catch (const std::exception& e) {
+    ok = false;
+    const size_t lost = staged_records_.size() - taken;
+    lost_records_ += lost;
+    const int64_t mono = parts_.clock->monotonic_nanos();
+    if (count_losses) {
+      for (size_t i = taken; i < staged_records_.size(); ++i) {
+        const Staged& r = staged_records_[i];
+        parts_.limiter->count_lost(r.stream, r.starts_line ? 1 : 0, r.raw_bytes, mono,
+                                   parts_.clock->wall_nanos());
+      }
+      dirty_ = true;
+    }
+    if (last_loss_report_ == 0 || mono - last_loss_report_ >= 10'000'000'000) {
+      spdlog::error("{}: writing to {} failed, {} records lost so far: {}", parts_.name,
+                    parts_.log->dir(), lost_records_, e.what());
+      last_loss_report_ = mono;
+    }
+  }
+  staged_.clear();
+  staged_records_.clear();
+  return ok;
+}
+
+void StreamPump::save(uint64_t batch_length, uint32_t batch_crc) {
+  if (parts_.progress == nullptr) return;
+  SessionProgress p;
+  p.saved_wall_nanos = parts_.clock->wall_nanos();
+  p.limiter = parts_.limiter->snapshot(parts_.clock->monotonic_nanos());
+  p.batch_length = batch_length;
+  p.batch_crc = batch_crc;
+  try {
+    parts_.progress->save(p);
+    dirty_ = false;
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: saving the session's progress failed: {}", parts_.name, e.what());
+  }
+}
+
+void StreamPump::save_progress() {
+  if (dirty_ || parts_.limiter->options().bytes_per_sec > 0 ||
+      parts_.limiter->options().lines_per_sec > 0) {
+    save(0, 0);
+  }
+}
+
+StreamPump::Turn StreamPump::turn() {
+  Turn turn;
+  bool dropped = false;
+  if (held_) {
+    int64_t wait = 0;
+    Outcome o = offer(held_->source, held_->line, held_->time_nanos, held_->starts_line,
+                      held_->ends_line, &wait);
+    if (o == Outcome::kWait) return {Turn::kWait, wait, 0};
+    dropped = o == Outcome::kDropped;
+    held_.reset();
+  }
+  const size_t n = peek();
+  if (n == 0 && eof_) {
+    if (decoder_.pending() > 0) {
+      spdlog::error("{}: log stream ended inside a frame; {} bytes of it were lost", parts_.name,
+                    decoder_.pending());
+    }
+    write_staged(true);
+    return {Turn::kEof, 0, 0};
+  }
+  const uint64_t fed = decoder_base_ + decoder_.fed() - consumed_;  // of these n bytes
+  if (n > fed) decoder_.feed(peeked_.data() + fed, n - fed);
+  const uint64_t skipped_before = decoder_.skipped_frames();
+  uint64_t end = decoder_base_ + decoder_.consumed();
+  LogEntryView e;
+  while (decoder_.next(&e) == FrameDecoder::Status::kFrame) {
+    int64_t wait = 0;
+    Outcome o = offer(e.source, e.line, e.time_nano, starts_line(e), ends_line(e), &wait);
+    if (o == Outcome::kWait) {
+      held_ = Held{std::string(e.source), std::string(e.line), e.time_nano, starts_line(e),
+                   ends_line(e)};
+      turn = {Turn::kWait, wait, 0};
+      break;
+    }
+    dropped |= o == Outcome::kDropped;
+    end = decoder_base_ + decoder_.consumed();
+  }
+  if (!held_) end = decoder_base_ + decoder_.consumed();
+  if (decoder_.skipped_frames() > skipped_before) {
+    spdlog::warn("{}: skipped {} unusable frames of the log stream ({} so far): {}", parts_.name,
+                 decoder_.skipped_frames() - skipped_before, decoder_.skipped_frames(),
+                 decoder_.last_skip_reason());
+  }
+  const bool written = write_staged(true);
+  const size_t length = static_cast<size_t>(end - consumed_);
+  // Counted drops are saved before their bytes go, so a crash in between
+  // neither loses nor doubles them (reattach() consumes a saved batch).
+  if (dropped || !written) save(length, crc_of(std::string_view(peeked_).substr(0, length)));
+  consume(length);
+  turn.bytes = length;
+  if (turn.kind != Turn::kWait) turn.kind = length > 0 ? Turn::kProgress : Turn::kIdle;
+  return turn;
+}
+
+void StreamPump::write_notices(bool ending) {
+  const int64_t mono = parts_.clock->monotonic_nanos();
+  const int64_t wall = parts_.clock->wall_nanos();
+  const Limiter::Snapshot before = parts_.limiter->snapshot(mono);
+  std::vector<Notice> notices;
+  parts_.limiter->collect_notices(mono, wall, ending, notices);
+  if (notices.empty()) return;
+  for (Notice& n : notices) {
+    Attrs attrs = merged_attrs(std::move(n.attrs), parts_.attrs);
+    stage(n.stream, n.text, wall, true, true, &attrs);
+  }
+  if (!write_staged(false)) {
+    // Announced later, when writes work again.
+    std::vector<Limiter::PendingDrops> back;
+    for (const auto& p : before.pending) {
+      bool collected = std::any_of(notices.begin(), notices.end(),
+                                   [&](const Notice& n) { return n.stream == p.stream; });
+      if (collected) back.push_back(p);
+    }
+    parts_.limiter->requeue(back, mono);
+  }
+  dirty_ = true;
+  save(0, 0);
+}
+
+void StreamPump::reattach(const std::vector<Record>& log_tail) {
+  const int64_t mono = parts_.clock->monotonic_nanos();
+  const int64_t wall = parts_.clock->wall_nanos();
+  std::optional<SessionProgress> progress;
+  if (parts_.progress != nullptr) progress = parts_.progress->load();
+  size_t n = peek();
+  if (progress) {
+    parts_.limiter->restore(progress->limiter, mono, wall - progress->saved_wall_nanos);
+    const uint64_t saved = progress->batch_length;
+    if (saved > 0 && saved <= n &&
+        crc_of(std::string_view(peeked_).substr(0, saved)) == progress->batch_crc) {
+      consume(saved);  // decided and saved, then killed before consuming
+      n = peek();
+    }
+    // Notices written, then killed before the save that forgot their drops.
+    for (const auto& p : progress->limiter.pending) {
+      const std::string since = format_rfc3339nano(p.first_wall);
+      bool announced = std::any_of(log_tail.begin(), log_tail.end(), [&](const Record& r) {
+        return r.stream == p.stream && attr(r, kSinceAttr) == since;
+      });
+      if (announced) parts_.limiter->forget_pending(p.stream);
+    }
+  }
+  skip_written(log_tail, n, mono, wall);
+  decoder_ = FrameDecoder();
+  decoder_base_ = consumed_;
+}
+
+// Frames at the head of the stream that the log already holds were written
+// by the dead process, then it was killed before consuming them.
+void StreamPump::skip_written(const std::vector<Record>& log_tail, size_t n, int64_t mono,
+                              int64_t wall) {
+  auto last = std::find_if(log_tail.rbegin(), log_tail.rend(),
+                           [](const Record& r) { return !is_notice(r); });
+  if (last == log_tail.rend()) return;
+  FrameDecoder scan;
+  scan.feed(peeked_.data(), n);
+  struct Frame {
+    LogEntryView entry;
+    uint64_t end;
+  };
+  std::vector<Frame> frames;
+  LogEntryView e;
+  while (scan.next(&e) == FrameDecoder::Status::kFrame) frames.push_back({e, scan.consumed()});
+  // The newest record names the last frame written; the records before it
+  // match the earlier frames written, in order; the frames between them were
+  // dropped.
+  size_t j = frames.size();
+  while (j > 0 && !written_from(*last, frames[j - 1].entry)) --j;
+  if (j == 0) return;
+  std::vector<bool> written(j, false);
+  auto record = last;
+  for (size_t i = j; i-- > 0;) {
+    while (record != log_tail.rend() && is_notice(*record)) ++record;
+    if (record != log_tail.rend() && written_from(*record, frames[i].entry)) {
+      written[i] = true;
+      ++record;
+    }
+  }
+  size_t redone = 0;
+  for (size_t i = 0; i < j; ++i) {
+    const LogEntryView& f = frames[i].entry;
+    Chunk chunk{f.source, 0, nullptr, f.line.size() + (ends_line(f) ? 1 : 0), starts_line(f),
+                ends_line(f)};
+    if (written[i]) {
+      parts_.limiter->count_admitted_before_restart(chunk);
+    } else {
+      parts_.limiter->count_dropped_before_restart(chunk, mono, wall);
+      ++redone;
+    }
+  }
+  spdlog::info("{}: reattached; {} lines were already written, {} counted as dropped", parts_.name,
+               j - redone, redone);
+  dirty_ = true;
+  const uint64_t length = frames[j - 1].end;
+  save(length, crc_of(std::string_view(peeked_).substr(0, length)));
+  consume(length);
+}
+
+}  // namespace logguard
