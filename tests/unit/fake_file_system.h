@@ -52,6 +52,13 @@ class FakeFileSystem : public FileSystem {
     std::lock_guard lock(mu_);
     crash_at_ = mutations_ + n;
   }
+  // Counts as one mutating operation of this file system (may fail or
+  // crash): for other fakes of the same process, such as a stream whose
+  // consumption is a step the crash tests must also stop at.
+  void operation() {
+    std::lock_guard lock(mu_);
+    mutate();
+  }
   bool crashed() const {
     std::lock_guard lock(mu_);
     return crashed_;

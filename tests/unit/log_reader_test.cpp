@@ -486,7 +486,7 @@ TEST_P(FollowRotationTest, DeliversEveryRecordOnceInOrder) {
   watch->close();
   ASSERT_TRUE(follower.finished());
   EXPECT_TRUE(same_sequence(sink.indices(), range(0, next)));
-  EXPECT_TRUE(warnings().empty());
+  EXPECT_TRUE(warnings().empty()) << ::testing::PrintToString(warnings());
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndCompressed, FollowRotationTest, testing::Bool());
