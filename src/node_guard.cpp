@@ -44,19 +44,23 @@ class NodeGuard::Gate : public NodeGate {
       : guard_(guard), share_(std::move(share)) {}
 
   Verdict admit(int64_t mono_now, uint64_t cost) override {
-    switch (guard_.disk_state()) {
+    switch (guard_.take_headroom(cost, false)) {
       case DiskState::kOverCap:
-        return {Limit::kDisk, 1'000'000'000};
+        return {Limit::kDisk, kTickNanos};
       case DiskState::kLowFree:
-        return {Limit::kFree, 1'000'000'000};
+        return {Limit::kFree, kTickNanos};
       case DiskState::kOk:
         break;
     }
     NodeBudget::Share::Verdict v = share_->admit(mono_now, cost);
     if (v.admitted) return {};
+    guard_.give_back_headroom(cost);
     return {Limit::kRate, v.wait_nanos};
   }
-  void charge(int64_t mono_now, uint64_t cost) override { share_->charge(mono_now, cost); }
+  void charge(int64_t mono_now, uint64_t cost) override {
+    share_->charge(mono_now, cost);
+    guard_.take_headroom(cost, true);
+  }
   std::string describe(Limit limit) const override { return guard_.describe(limit); }
 
  private:
@@ -130,7 +134,9 @@ void NodeGuard::run() {
     }
     try {
       tick(clock_.monotonic_nanos());
-      if (ticks % kTicksPerDiskCheck == 0) check_disk();
+      // Near a limit the disk is checked every tick, so old files make room
+      // before writers run out of headroom.
+      if (ticks % kTicksPerDiskCheck == 0 || headroom_.load() < low_water()) check_disk();
       if (ticks % kTicksPerRemovalCheck == 0) follow_removals();
     } catch (const std::exception& e) {
       spdlog::error("node guard: {}", e.what());
@@ -153,6 +159,13 @@ void NodeGuard::tick(int64_t mono_now) {
   if (auto report = controller_->take_report()) spdlog::info("{}", *report);
 }
 
+// Headroom below which the disk is checked every tick: what a second of the
+// node's writes could take.
+int64_t NodeGuard::low_water() const {
+  const double rate = budget_->rate();
+  return static_cast<int64_t>(std::max(rate > 0 ? rate : 64e6, 4e6));
+}
+
 std::shared_ptr<LogDirectory> NodeGuard::directory(const std::string& container_id) {
   return directories_.acquire(container_log_dir(config_.root, container_id),
                               log_base_name(container_id));
@@ -162,6 +175,21 @@ bool NodeGuard::live(const std::string& container_id) {
   auto dir = directories_.find(container_log_dir(config_.root, container_id),
                                log_base_name(container_id));
   return dir && dir->has_writer();
+}
+
+NodeGuard::DiskState NodeGuard::take_headroom(uint64_t bytes, bool charge) {
+  const int64_t n = static_cast<int64_t>(std::min<uint64_t>(bytes, INT64_MAX / 4));
+  int64_t left = headroom_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (!charge && left < n) return binding_.load(std::memory_order_relaxed);
+    if (headroom_.compare_exchange_weak(left, left - n, std::memory_order_relaxed)) {
+      return DiskState::kOk;
+    }
+  }
+}
+
+void NodeGuard::give_back_headroom(uint64_t bytes) {
+  headroom_.fetch_add(static_cast<int64_t>(std::min<uint64_t>(bytes, INT64_MAX / 4)));
 }
 
 void NodeGuard::check_disk() {
@@ -181,14 +209,14 @@ void NodeGuard::check_disk() {
     usage.bytes -= std::min(usage.bytes, freed);
     space = space_().value_or(*space);
   }
-  DiskState state = DiskState::kOk;
-  if (usage.bytes > cap) {
-    state = DiskState::kOverCap;
-    disk_limit_bytes_ = cap;
-  } else if (space->available < floor) {
-    state = DiskState::kLowFree;
-    disk_limit_bytes_ = floor;
-  }
+  const int64_t to_cap = static_cast<int64_t>(cap) - static_cast<int64_t>(usage.bytes);
+  const int64_t to_floor = static_cast<int64_t>(space->available) - static_cast<int64_t>(floor);
+  binding_ = to_cap <= to_floor ? DiskState::kOverCap : DiskState::kLowFree;
+  disk_limit_bytes_ = to_cap <= to_floor ? cap : floor;
+  headroom_ = std::min(to_cap, to_floor);
+  cap_bytes_ = cap;
+  floor_bytes_ = floor;
+  const DiskState state = std::min(to_cap, to_floor) > 0 ? DiskState::kOk : binding_.load();
   DiskState before = disk_state_.exchange(state);
   if (before != state) {
     if (state == DiskState::kOk) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <climits>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -78,6 +79,10 @@ class NodeGuard : public NodeGates {
 
   enum class DiskState { kOk, kOverCap, kLowFree };
   DiskState disk_state() const { return disk_state_.load(); }
+  // Takes `bytes` from the disk's headroom; the limit that refuses them, or
+  // kOk. charge: counted even if over (already written).
+  DiskState take_headroom(uint64_t bytes, bool charge);
+  void give_back_headroom(uint64_t bytes);
   NodeBudget& budget() { return *budget_; }
   const NodeGuardConfig& config() const { return config_; }
 
@@ -89,6 +94,7 @@ class NodeGuard : public NodeGates {
   std::shared_ptr<LogDirectory> directory(const std::string& container_id);
   bool live(const std::string& container_id);
   std::string describe(NodeGate::Limit limit) const;
+  int64_t low_water() const;
 
   NodeGuardConfig config_;
   FileSystem& fs_;
@@ -98,8 +104,14 @@ class NodeGuard : public NodeGates {
   std::shared_ptr<NodeBudget> budget_;
   std::optional<WriteController> controller_;  // auto mode only
   std::unique_ptr<LatencyProbe> probe_;         // auto mode only
+  // Bytes that may still be written before the cap or the floor is reached,
+  // as of the last check, less what was admitted since: writers stop exactly
+  // at the limit, not up to a check period after it.
+  std::atomic<int64_t> headroom_{INT64_MAX};
+  std::atomic<DiskState> binding_{DiskState::kOverCap};  // which limit the headroom is of
   std::atomic<DiskState> disk_state_{DiskState::kOk};
   std::atomic<uint64_t> disk_limit_bytes_{0};   // of the limit in force, for notices
+  std::atomic<uint64_t> cap_bytes_{0}, floor_bytes_{0};
   uint64_t last_used_ = 0;                      // budget bytes at the last tick
   int64_t last_tick_ = 0;
   std::function<void(const std::string&)> removed_handler_;

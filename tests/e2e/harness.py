@@ -109,8 +109,23 @@ class Engine:
         if out.returncode != 0:
             raise RuntimeError("plugin/package.sh failed:\n" + out.stdout[-3000:] + out.stderr[-3000:])
         self.docker("plugin", "create", PLUGIN, pkg)
-        self.docker("plugin", "set", PLUGIN, "logroot.source=" + self.log_root)
+        self.docker("plugin", "set", PLUGIN, "logroot.source=" + self.log_root,
+                    "containers.source=" + self.containers_dir())
         self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
+
+    def configure_plugin(self, **settings):
+        """Sets plugin settings (env NAME=value, or mount.source=...) with the plugin disabled,
+        then enables it again; returns the previous values, for restoring."""
+        current = {}
+        env = json.loads(self.docker("plugin", "inspect", "-f", "{{json .Settings.Env}}",
+                                     PLUGIN).stdout)
+        for entry in env:
+            name, _, value = entry.partition("=")
+            current[name] = value
+        self.docker("plugin", "disable", PLUGIN)
+        self.docker("plugin", "set", PLUGIN, *["%s=%s" % kv for kv in settings.items()])
+        self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
+        return {name: current.get(name, "") for name in settings}
 
     # ---- docker ----
     def docker(self, *args, check=True, timeout=600, input=None):
@@ -160,6 +175,10 @@ class Engine:
 
     def log_path(self, cid):
         return os.path.join(self.log_dir(cid), cid + "-json.log")
+
+    def containers_dir(self):
+        """The engine's containers directory (the plugin's `containers` mount source)."""
+        return os.path.join(self.dir, "data", "containers")
 
     def json_file_path(self, cid):
         return os.path.join(self.dir, "data", "containers", cid, cid + "-json.log")

@@ -68,9 +68,17 @@ class Run:
 
 
 class BucketLimitTest(unittest.TestCase):
+    """Per-container buckets, exactly. The node-wide budget (test_node_guard.py) would cut
+    floods too and blur the exact bounds, so it is off while these run."""
+
     @classmethod
     def setUpClass(cls):
         cls.engine = harness.ENGINE
+        cls.saved = cls.engine.configure_plugin(NODE_WRITE_RATE="off")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.configure_plugin(**cls.saved)
 
     def run_container(self, script, opts):
         cid, _ = self.engine.run(script, opts=opts, timeout=300)
