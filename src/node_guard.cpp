@@ -19,7 +19,7 @@ constexpr int kTicksPerDiskCheck = 10;      // 1 s
 constexpr int kTicksPerRemovalCheck = 100;  // 10 s
 // Eviction frees this much beyond the limit, so it does not run every second.
 constexpr double kEvictionMargin = 0.02;
-constexpr uint64_t kMinEvictionMargin = 1 << 20;
+constexpr uint64_t kMinEvictionMargin = 64 * 1024;
 constexpr const char* kProbeName = ".logguard-probe";
 
 std::optional<FsSpace> statvfs_space(const std::string& root) {

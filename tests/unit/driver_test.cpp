@@ -16,6 +16,8 @@
 #include "logguard/file_system.h"
 #include "logguard/frame.h"
 #include "logguard/json_record.h"
+#include "logguard/session_store.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
@@ -259,7 +261,7 @@ TEST_F(DriverTest, RefusesContainerIdThatIsNotHex) {
   EXPECT_THROW(driver_->start_logging(fifo, info("/x", {}, "../../etc")), DriverError);
 }
 
-TEST_F(DriverTest, CorruptFrameEndsOnlyThatStream) {
+TEST_F(DriverTest, AnOversizedFrameDisturbsNoOtherStream) {
   auto bad = make_fifo("corrupt");
   const std::string other_id(64, 'b');
   driver_->start_logging(bad, info("/bad"));
@@ -275,6 +277,93 @@ TEST_F(DriverTest, CorruptFrameEndsOnlyThatStream) {
   auto records = read_records(dir_ / "logs" / other_id / (other_id + "-json.log"));
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].log, "still here\n");
+}
+
+TEST_F(DriverTest, AnUndecodableFrameIsSkippedAndTheStreamGoesOn) {
+  auto fifo = make_fifo("a");
+  driver_->start_logging(fifo, info("/web"));
+  engine_write(frame("stdout", "before"));
+  engine_write(std::string("\0\0\0\3\xff\xff\xff", 7));  // no LogEntry
+  engine_write(frame("stdout", "after"));
+  driver_->stop_logging(fifo);
+  auto records = read_records(log_path());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].log, "after\n");
+}
+
+TEST_F(DriverTest, StartLoggingRefusesAFileThatIsNotTheEnginesFifo) {
+  std::ofstream(dir_ / "fifos" / "plain") << "x";
+  for (const std::string& file : {(dir_ / "fifos" / "plain").string(), std::string("/dev/zero"),
+                                  (dir_ / "fifos" / ".." / "fifos" / "plain").string(),
+                                  (dir_ / "fifos" / "missing").string()}) {
+    try {
+      driver_->start_logging(file, info("/web"));
+      ADD_FAILURE() << "accepted " << file;
+    } catch (const DriverError& e) {
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(driver_->session_count(), 0u);
+}
+
+std::vector<int> numbers_in(const std::vector<Record>& records) {
+  std::vector<int> out;
+  for (const auto& r : records) out.push_back(std::stoi(r.log));
+  return out;
+}
+
+std::string numbered(int from, int to) {
+  std::string frames;
+  for (int i = from; i < to; ++i) {
+    frames += frame("stdout", std::to_string(i), 1'700'000'000'000'000'000 + i);
+  }
+  return frames;
+}
+
+// The plugin stops (disable, or the engine's SIGTERM) and starts again while
+// the container goes on writing: the new process goes on with the FIFO.
+TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
+  SessionStore store(posix_file_system(), (dir_ / "state").string());
+  make_driver(posix_file_system(), &store);
+  auto fifo = make_fifo("a");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(0, 100));
+  driver_->stop_logging(fifo);  // (waits until written; the stream goes on)
+  driver_->shutdown();
+  engine_write(numbered(100, 200));  // while no plugin reads
+  make_driver(posix_file_system(), &store);
+  driver_->reattach();
+  EXPECT_EQ(driver_->session_count(), 1u);
+  // The engine's StartLogging is never repeated, but if it were: one reader.
+  driver_->start_logging(fifo, info("/web"));
+  EXPECT_EQ(driver_->session_count(), 1u);
+  engine_write(numbered(200, 300));
+  driver_->stop_logging(fifo);
+  EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 300));
+  engine_close();  // EOF: the session is over for good and forgotten
+  for (int i = 0; i < 200 && driver_->session_count() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(driver_->session_count(), 0u);
+  EXPECT_TRUE(store.load_all().empty());
+}
+
+TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
+  SessionStore store(posix_file_system(), (dir_ / "state").string());
+  make_driver(posix_file_system(), &store);
+  auto fifo = make_fifo("a");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(0, 10));
+  driver_->stop_logging(fifo);
+  driver_->shutdown();
+  engine_close();
+  fs::remove(fifo);  // the engine removed it while the plugin was down
+  make_driver(posix_file_system(), &store);
+  driver_->reattach();
+  driver_->shutdown();  // joins the finishing
+  EXPECT_EQ(driver_->session_count(), 0u);
+  EXPECT_TRUE(store.load_all().empty());
+  EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 10));
 }
 
 TEST_F(DriverTest, FullDiskOfOneContainerNeitherCrashesNorStopsOthers) {
