@@ -20,7 +20,7 @@ DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one o
 IMAGE = "lgtest-busybox"
 PLUGIN = "logguard"
 APPLETS = ["sh", "seq", "yes", "dd", "printf", "sleep", "head", "tr", "cat", "echo", "wc", "date",
-           "awk", "sed"]
+           "awk", "sed", "base64"]
 
 
 class Engine:
@@ -122,6 +122,10 @@ class Engine:
         for entry in env:
             name, _, value = entry.partition("=")
             current[name] = value
+        mounts = json.loads(self.docker("plugin", "inspect", "-f", "{{json .Settings.Mounts}}",
+                                        PLUGIN).stdout)
+        for mount in mounts:
+            current[mount["Name"] + ".source"] = mount["Source"]
         self.docker("plugin", "disable", PLUGIN)
         self.docker("plugin", "set", PLUGIN, *["%s=%s" % kv for kv in settings.items()])
         self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
@@ -217,18 +221,21 @@ def read_records(path):
 
 
 def container_files(directory, cid):
-    """A container's log files, oldest first, current last."""
+    """A container's log files, oldest first, current last, by the naming rules of
+    include/logguard/log_names.h: "<id>-json.log.<N>[.gz|.zst]" with N >= 1 and no leading
+    zeros; where a rotation exists both plain and compressed (a compression finishing), the
+    plain one. A missing directory has none."""
     base = cid + "-json.log"
-    rotated = []
-    for name in os.listdir(directory):
-        if name.startswith(base + "."):
-            index = name[len(base) + 1:].split(".")[0]
-            if index.isdigit():
-                rotated.append((int(index), name))
-    names = [name for _, name in sorted(rotated, reverse=True)]
-    if os.path.exists(os.path.join(directory, base)):
-        names.append(base)
-    return [os.path.join(directory, n) for n in names]
+    rotated = {}
+    names = os.listdir(directory) if os.path.isdir(directory) else []
+    for name in names:
+        m = re.fullmatch(re.escape(base) + r"\.([1-9][0-9]{0,8})(\.gz|\.zst)?", name)
+        if m and (int(m.group(1)) not in rotated or not m.group(2)):
+            rotated[int(m.group(1))] = name
+    files = [rotated[i] for i in sorted(rotated, reverse=True)]
+    if base in names:
+        files.append(base)
+    return [os.path.join(directory, n) for n in files]
 
 
 def all_records(directory, cid):

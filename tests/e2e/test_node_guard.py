@@ -1,0 +1,182 @@
+"""The node guard through a real engine: logs follow `docker rm`, a node-wide write budget
+split evenly among floods, and a small, nearly full log filesystem never taken below the
+free-space floor while the plugin keeps serving.
+
+Unit tests (tests/unit/node_guard_test.cpp, node_budget_test.cpp) prove the rules exactly;
+these prove the wiring: the containers mount, the settings, the real disk.
+"""
+import contextlib
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+from harness import is_notice, nanos, raw_lines, wait_until
+
+LINE = "x" * 99
+
+
+def flood(megabytes):
+    """`sh -c` script writing `megabytes` MB of 100-byte lines as fast as busybox can."""
+    return "yes %s | dd bs=100000 count=%d iflag=fullblock 2>/dev/null" % (LINE, megabytes * 10)
+
+
+@contextlib.contextmanager
+def loop_filesystem(directory, megabytes):
+    """An ext4 filesystem of `megabytes` MB on a loop device, mounted in directory/mnt."""
+    image = os.path.join(directory, "disk.img")
+    mount = os.path.join(directory, "mnt")
+    os.makedirs(mount)
+    with open(image, "wb") as f:
+        f.truncate(megabytes * 1024 * 1024)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", image], check=True)
+    device = subprocess.run(["losetup", "--find", "--show", image], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    try:
+        subprocess.run(["mount", device, mount], check=True)
+        try:
+            yield mount
+        finally:
+            subprocess.run(["umount", "-l", mount], check=False)
+    finally:
+        subprocess.run(["losetup", "-d", device], check=False)
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
+
+
+class NodeGuardTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = harness.ENGINE
+
+    def test_docker_rm_removes_the_logs(self):
+        """Proves logs follow `docker rm` (the plugin stats the engine's containers directory
+        through its read-only `containers` mount) within 60 s, while a stopped, not removed,
+        container keeps its logs."""
+        removed, _ = self.engine.run("echo going")
+        kept, _ = self.engine.run("echo staying")
+        self.assertTrue(os.path.exists(self.engine.log_path(removed)))
+        self.engine.docker("rm", removed)
+        started = time.monotonic()
+        self.assertTrue(wait_until(lambda: not os.path.exists(self.engine.log_dir(removed)), 60, 0.5),
+                        "the logs of a removed container are still there after 60 s")
+        print("\n    logs removed %.1f s after docker rm" % (time.monotonic() - started), flush=True)
+        self.assertTrue(os.path.exists(self.engine.log_path(kept)))
+        self.assertEqual(self.engine.logs(kept)[0], b"staying\n")
+
+    def test_floods_split_a_fixed_node_budget_evenly(self):
+        """Proves NODE_WRITE_RATE=4m is shared evenly: four floods (no per-container limit) run
+        at once; over the time all four were flooding each wrote 1 MB/s of records within
+        20 %, together at most the budget (plus its 0.25 s burst), and their drops are
+        announced with logguard.limit=node-rate."""
+        saved = self.engine.configure_plugin(NODE_WRITE_RATE="4m")
+        try:
+            cids = []
+            for _ in range(4):
+                cid, _ = self.engine.run(flood(250), detach=True, opts={
+                    "rate": "off", "compress": "false", "max-size": "100m"})
+                cids.append(cid)
+            for cid in cids:
+                self.assertEqual(self.engine.wait(cid, timeout=300), 0)
+        finally:
+            self.engine.configure_plugin(**saved)
+        runs = {}
+        for cid in cids:
+            lines = raw_lines(self.engine.log_dir(cid), cid)
+            records = [json.loads(line) for line in lines]
+            admitted = [(nanos(r["time"]), len(line) + 1) for line, r in zip(lines, records)
+                        if not is_notice(r)]
+            notices = [r for r in records if is_notice(r)]
+            runs[cid] = (admitted, notices)
+        # The window in which all four were flooding: the latest first record to the
+        # earliest last record.
+        start = max(a[0][0] for a, _ in runs.values())
+        end = min(a[-1][0] for a, _ in runs.values())
+        seconds = (end - start) / 1e9
+        self.assertGreater(seconds, 5, "the floods did not overlap long enough")
+        written = [sum(size for t, size in a if start <= t <= end) for a, _ in runs.values()]
+        mean = sum(written) / len(written)
+        print("\n    %.1f s of four floods under NODE_WRITE_RATE=4m: %s bytes each (%.2f MB/s "
+              "together); smallest/mean %.3f" % (seconds, written, sum(written) / seconds / 1e6,
+                                                min(written) / mean), flush=True)
+        for w in written:
+            self.assertLess(abs(w - mean), 0.2 * mean, "uneven shares: %s" % written)
+        self.assertLessEqual(sum(written), 4e6 * seconds + 1e6 + 4 * 65536)
+        self.assertGreater(sum(written), 0.8 * 4e6 * seconds)
+        for _, notices in runs.values():
+            self.assertTrue(notices)
+            self.assertIn("node-rate", notices[-1]["attrs"]["logguard.limit"])
+
+    def test_a_full_log_filesystem_never_goes_below_the_floor(self):
+        """Proves NODE_MIN_FREE on a real 64 MB filesystem that something else nearly filled:
+        two floods of hard-to-compress lines, written as fast as they come (no limits, cap
+        off); a sampler every 10 ms never sees the free space below the floor (15 %, less
+        1 MB of filesystem slack), old rotated files are deleted to make room (an ended
+        container's first), the drops are announced as node-free, and the plugin keeps
+        serving: `docker logs`, and a new container's line once the floods are over."""
+        with tempfile.TemporaryDirectory(dir=self.engine.dir) as tmp:
+            with loop_filesystem(tmp, 64) as mount:
+                root = os.path.join(mount, "logs")
+                os.makedirs(root)
+                _, total = free_bytes(mount)
+                floor = 0.15 * total
+                with open(os.path.join(mount, "filler"), "wb") as f:  # whoever filled the disk
+                    f.write(os.urandom(int(total - floor - 12e6)))
+                    os.fsync(f.fileno())
+                saved = self.engine.configure_plugin(**{
+                    "logroot.source": root, "NODE_MAX_DISK": "100%", "NODE_MIN_FREE": "15%",
+                    "NODE_WRITE_RATE": "off"})
+                lowest = [free_bytes(mount)[0]]
+                sampling = threading.Event()
+
+                def sample():
+                    while not sampling.is_set():
+                        lowest[0] = min(lowest[0], free_bytes(mount)[0])
+                        time.sleep(0.01)
+                sampler = threading.Thread(target=sample)
+                sampler.start()
+                try:
+                    opts = {"rate": "off", "max-size": "1m", "max-file": "50",
+                            "compress": "false"}
+                    # One container that has ended, then two floods.
+                    ended, _ = self.engine.run("base64 /dev/urandom | head -c 3000000",
+                                               opts=opts)
+                    cids = [self.engine.run("base64 /dev/urandom | head -c 40000000",
+                                            detach=True, opts=opts)[0] for _ in range(2)]
+                    for cid in cids:
+                        self.assertEqual(self.engine.wait(cid, timeout=300), 0)
+                    # The last flood's logs (the first one's, ended earlier, were evicted
+                    # first), and a new container's line once the floods are over.
+                    tail, _ = self.engine.logs(cids[-1], "--tail", "3")
+                    after, _ = self.engine.run("echo after")
+                    after_logs, _ = self.engine.logs(after)
+                    records = [json.loads(line) for cid in cids
+                               for line in raw_lines(os.path.join(root, cid), cid)]
+                finally:
+                    sampling.set()
+                    sampler.join()
+                    self.engine.configure_plugin(**saved)
+                print("\n    lowest free space %.2f MB, floor %.2f MB; %d records kept" % (
+                    lowest[0] / 1e6, floor / 1e6, len(records)), flush=True)
+                self.assertGreaterEqual(lowest[0], floor - 1e6)
+                self.assertTrue(tail.endswith(b"kept free)\n"), tail[-200:])  # the final notice
+                self.assertEqual(after_logs, b"after\n")
+                notices = [r for r in records if is_notice(r)]
+                self.assertTrue(any("node-free" in n["attrs"]["logguard.limit"] for n in notices),
+                                "no node-free notice")
+                kept_files = sum(len(harness.container_files(os.path.join(root, cid), cid))
+                                 for cid in cids)
+                self.assertLess(kept_files, 2 * 50, "nothing was evicted")
+                self.assertEqual(harness.container_files(os.path.join(root, ended), ended), [],
+                                 "the ended container's files were not evicted first")
+
+
+if __name__ == "__main__":
+    unittest.main()
