@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cerrno>
 #include <memory>
 #include <stdexcept>
@@ -41,6 +42,17 @@ size_t pread_some(int fd, char* buf, size_t n, uint64_t offset) {
     if (errno != EINTR) throw_errno("read of the file to compress");
   }
 }
+
+// Where compressed bytes go: the temp file, handed to the disk every MiB
+// (write-behind, so the final fsync has little left to flush) and reported
+// to a pacer that may make the writer wait (the node's write budget).
+struct Output {
+  int fd;
+  const std::string& path;
+  const std::function<void(size_t)>& on_written;
+  uint64_t written = 0;
+  uint64_t handed = 0;
+};
 
 void write_all(int fd, const char* data, size_t n, const std::string& path) {
   while (n > 0) {
@@ -78,6 +90,20 @@ std::optional<int64_t> parse_last_time_json(std::string_view text) {
   return parse_rfc3339(s);
 }
 
+constexpr uint64_t kWriteBehindBytes = 1 << 20;
+
+void write_out(Output& out, const char* data, size_t n) {
+  if (n == 0) return;
+  write_all(out.fd, data, n, out.path);
+  out.written += n;
+  if (out.written - out.handed >= kWriteBehindBytes) {
+    ::sync_file_range(out.fd, static_cast<off64_t>(out.handed),
+                      static_cast<off64_t>(out.written - out.handed), SYNC_FILE_RANGE_WRITE);
+    out.handed = out.written;
+  }
+  if (out.on_written) out.on_written(n);
+}
+
 // Streams src (from offset 0) through `step`, which consumes input and
 // writes output; `step(nullptr, 0)` is called once at the end to finish.
 template <typename Step>
@@ -95,7 +121,7 @@ void pump(int src_fd, Step&& step) {
 
 // gzip as Go's gzip.Writer with Header.Extra: default level, MTIME 0, OS 255,
 // FEXTRA holding the raw lastTime JSON.
-void gzip_stream(int src_fd, int dst_fd, const std::string& dst, const std::string& json) {
+void gzip_stream(int src_fd, Output& dst, const std::string& json) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("deflateInit2 failed");
@@ -120,13 +146,13 @@ void gzip_stream(int src_fd, int dst_fd, const std::string& dst, const std::stri
       zs.avail_out = static_cast<uInt>(out.size());
       rc = deflate(&zs, flush);
       if (rc == Z_STREAM_ERROR) throw std::runtime_error("deflate failed");
-      write_all(dst_fd, out.data(), out.size() - zs.avail_out, dst);
+      write_out(dst, out.data(), out.size() - zs.avail_out);
     } while (zs.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
   });
 }
 
 // A skippable frame holding the lastTime JSON, then one zstd frame with a checksum.
-void zstd_stream(int src_fd, int dst_fd, const std::string& dst, const std::string& json) {
+void zstd_stream(int src_fd, Output& dst, const std::string& json) {
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
   if (!cctx) throw std::runtime_error("ZSTD_createCCtx failed");
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kZstdLevel);
@@ -136,7 +162,7 @@ void zstd_stream(int src_fd, int dst_fd, const std::string& dst, const std::stri
     put_le32(frame, kSkippableMagic);
     put_le32(frame, static_cast<uint32_t>(json.size()));
     frame += json;
-    write_all(dst_fd, frame.data(), frame.size(), dst);
+    write_out(dst, frame.data(), frame.size());
   }
   std::vector<char> out(ZSTD_CStreamOutSize());
   pump(src_fd, [&](const char* data, size_t n) {
@@ -147,7 +173,7 @@ void zstd_stream(int src_fd, int dst_fd, const std::string& dst, const std::stri
       ZSTD_outBuffer o{out.data(), out.size(), 0};
       remaining = ZSTD_compressStream2(cctx.get(), &o, &in, mode);
       if (ZSTD_isError(remaining)) throw std::runtime_error(ZSTD_getErrorName(remaining));
-      write_all(dst_fd, out.data(), o.pos, dst);
+      write_out(dst, out.data(), o.pos);
     } while (mode == ZSTD_e_end ? remaining != 0 : in.pos < in.size);
   });
 }
@@ -324,17 +350,22 @@ void compress_file(const std::string& src, const std::string& dst, Codec codec,
   compress_file(in.get(), dst, codec, last_time_nanos);
 }
 
-void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos) {
-  UniqueFd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos,
+                   const std::function<void(size_t)>& on_written) {
+  // O_EXCL and O_NOFOLLOW: a name planted in the log directory is never
+  // written through (temps are unpredictable, see log_directory.h).
+  UniqueFd out(
+      ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
   if (out.get() < 0) throw_errno("open " + dst);
   try {
     const std::string json = last_time_json(last_time_nanos);
+    Output output{out.get(), dst, on_written};
     switch (codec) {
       case Codec::kGzip:
-        gzip_stream(src_fd, out.get(), dst, json);
+        gzip_stream(src_fd, output, json);
         break;
       case Codec::kZstd:
-        zstd_stream(src_fd, out.get(), dst, json);
+        zstd_stream(src_fd, output, json);
         break;
       case Codec::kNone:
         throw std::invalid_argument("compress_file: no codec");
@@ -354,8 +385,13 @@ std::optional<int64_t> read_last_time(const std::string& path) {
   if (codec == Codec::kNone) return std::nullopt;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return std::nullopt;
+  return read_last_time(fd.get(), codec);
+}
+
+std::optional<int64_t> read_last_time(int fd, Codec codec) {
+  if (codec == Codec::kNone) return std::nullopt;
   try {
-    auto json = codec == Codec::kGzip ? read_gzip_extra(fd.get()) : read_zstd_skippable(fd.get());
+    auto json = codec == Codec::kGzip ? read_gzip_extra(fd) : read_zstd_skippable(fd);
     if (!json) return std::nullopt;
     return parse_last_time_json(*json);
   } catch (const std::system_error&) {

@@ -108,9 +108,9 @@ void Compressor::execute(CompressionJob& job) {
       if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path);
     });
     if (pinned) {
-      compress_file(fd, job.temp_path, job.codec, job.last_time_nanos);
+      compress_file(fd, job.temp_path, job.codec, job.last_time_nanos,
+                    [this](size_t n) { pay_for(n); });
       written = true;
-      pay_for(job.temp_path);
     }
   } catch (const std::exception& e) {
     spdlog::warn("compressor: {} not compressed, the file stays plain: {}", job.temp_path, e.what());
@@ -121,14 +121,13 @@ void Compressor::execute(CompressionJob& job) {
   finish(job, written);
 }
 
-// Charges the compressed bytes to the node's write budget and waits until
-// they are paid for (stop() cuts the wait short).
-void Compressor::pay_for(const std::string& written_path) {
+// Charges compressed bytes to the node's write budget as they are written
+// and waits until they are paid for, so compression is paced rather than
+// landing on the disk in one burst (stop() cuts the wait short).
+void Compressor::pay_for(size_t bytes) {
   if (!share_) return;
-  struct stat st {};
-  if (::stat(written_path.c_str(), &st) != 0) return;
   Clock& clock = system_clock();
-  share_->charge(clock.monotonic_nanos(), static_cast<uint64_t>(st.st_size));
+  share_->charge(clock.monotonic_nanos(), bytes);
   std::unique_lock lock(mu_);
   for (;;) {
     const int64_t wait = share_->nanos_until_clear(clock.monotonic_nanos());

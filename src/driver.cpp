@@ -95,10 +95,16 @@ void Driver::start_logging(const std::string& fifo_path, const ContainerInfo& in
   // blocks the session, not this request for longer than open_timeout.
   auto opened = std::make_shared<std::promise<std::string>>();
   auto open_result = opened->get_future();
-  threads_.spawn([this, started, record, opened]() mutable {
-    run_session(std::move(started.session), std::move(started.log), std::move(record),
-                [opened](const std::string& error) { opened->set_value(error); });
-  });
+  try {
+    threads_.spawn([this, started, record, opened]() mutable {
+      run_session(std::move(started.session), std::move(started.log), std::move(record),
+                  [opened](const std::string& error) { opened->set_value(error); });
+    });
+  } catch (const std::system_error& e) {
+    // No thread (out of threads or memory): no session; the engine is told.
+    forget(fifo_path, started.session.get());
+    throw DriverError(std::string("logguard: cannot start a logging thread: ") + e.what());
+  }
   if (open_result.wait_for(config_.open_timeout) == std::future_status::timeout) {
     spdlog::warn("{}: opening the log files of {} is slow; logging starts when they open",
                  fifo_path, info.id.substr(0, 12));
@@ -180,13 +186,19 @@ void Driver::reattach() {
       sessions_.emplace(record.fifo, started.session);
       session_owner_[record.fifo] = record.container_id;
     }
-    ++reattached;
-    threads_.spawn([this, started, record]() mutable {
-      run_session(std::move(started.session), std::move(started.log), std::move(record),
-                  [fifo = record.fifo](const std::string& error) {
-                    if (!error.empty()) spdlog::error("{}: reopening the log: {}", fifo, error);
-                  });
-    });
+    try {
+      threads_.spawn([this, started, record]() mutable {
+        run_session(std::move(started.session), std::move(started.log), std::move(record),
+                    [fifo = record.fifo](const std::string& error) {
+                      if (!error.empty()) spdlog::error("{}: reopening the log: {}", fifo, error);
+                    });
+      });
+      ++reattached;
+    } catch (const std::system_error& e) {
+      // Kept in the store: the next start tries again.
+      spdlog::error("{}: cannot start a thread to reattach: {}", record.fifo, e.what());
+      forget(record.fifo, started.session.get());
+    }
   }
   if (reattached + finished > 0) {
     spdlog::info("reattached {} logging sessions; finished {} whose container ended meanwhile",

@@ -31,7 +31,8 @@ uint32_t load_be32(const char* p) {
 // first failure records why and makes every later read fail too.
 class WireReader {
  public:
-  explicit WireReader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  explicit WireReader(std::string_view bytes)
+      : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
 
   bool at_end() const { return p_ == end_; }
   const char* why() const { return why_; }

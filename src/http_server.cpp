@@ -1,33 +1,72 @@
 #include "logguard/http_server.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <optional>
+#include <system_error>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "logguard/unique_fd.h"
 
 namespace logguard {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
+namespace beast = boost::beast;
+namespace http = beast::http;
 using unix_socket = asio::local::stream_protocol;
+using Stream = beast::basic_stream<unix_socket, asio::any_io_executor>;
+
+struct HttpServer::Context {
+  Context(asio::io_context& io, std::string socket_path, RequestHandler& handler,
+          HttpServerOptions options)
+      : io(io),
+        acceptor(io),
+        accept_timer(io),
+        socket_path(std::move(socket_path)),
+        handler(handler),
+        options(std::move(options)),
+        workers(this->options.worker_threads),
+        waiters(this->options.waiting_threads),
+        streams(this->options.start_thread) {}
+
+  asio::io_context& io;
+  // Used on the I/O thread only.
+  unix_socket::acceptor acceptor;
+  asio::steady_timer accept_timer;
+  const std::string socket_path;
+  std::chrono::milliseconds accept_backoff{0};
+  uint64_t accept_failures = 0;  // in the current episode
+
+  RequestHandler& handler;
+  const HttpServerOptions options;
+  asio::thread_pool workers;
+  asio::thread_pool waiters;
+  ThreadRegistry streams;
+  std::atomic<size_t> active_streams{0};
+  std::atomic<bool> stopped{false};
+};
 
 namespace {
 
 // The engine decodes any JSON; this is the type plugins customarily answer.
 constexpr const char* kJsonType = "application/vnd.docker.plugins.v1+json";
-// StartLogging carries the container's whole environment; be generous.
-constexpr uint64_t kMaxRequestBody = 16 << 20;
 
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -39,45 +78,59 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-// One connection: reads requests, runs the handler off the I/O thread,
-// writes the replies; keep-alive as the engine's Go client expects.
+// One connection: reads requests, serves each where its mode says, writes
+// the replies; keep-alive as the engine's Go client expects.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(unix_socket::socket socket, RequestHandler& handler, asio::thread_pool& workers,
-             ThreadRegistry& streams)
-      : socket_(std::move(socket)), handler_(handler), workers_(workers), streams_(streams) {}
+  Connection(unix_socket::socket socket, std::shared_ptr<HttpServer::Context> context)
+      : stream_(std::move(socket)), context_(std::move(context)), handler_(context_->handler) {}
 
   void start() { read_request(); }
 
  private:
   void read_request() {
     parser_.emplace();
-    parser_->body_limit(kMaxRequestBody);
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](boost::beast::error_code ec, size_t) {
-                       self->on_request(ec);
-                     });
+    parser_->body_limit(context_->options.max_request_body);
+    stream_.expires_after(context_->options.read_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
   }
 
-  void on_request(boost::beast::error_code ec) {
-    if (ec) return;  // peer closed or sent garbage: drop the connection
-    auto request = parser_->release();
-    std::string path(request.target());
-    if (handler_.is_streaming(path)) {
-      hand_over_to_stream(std::move(path), std::move(request.body()));
+  void on_request(beast::error_code ec) {
+    stream_.expires_never();
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      write_reply({413, handler_.refusal(RequestHandler::Refusal::kBodyTooLarge,
+                                         context_->options.max_request_body)});
       return;
     }
+    if (ec || context_->stopped) return;  // closed, timed out, not HTTP, or shutting down
+    auto request = parser_->release();
     keep_alive_ = request.keep_alive();
-    asio::post(workers_, [self = shared_from_this(), path = std::move(path),
-                          body = std::move(request.body())] {
-      RequestHandler::Reply reply;
-      try {
-        reply = self->handler_.handle(path, body);
-      } catch (const std::exception& e) {
-        reply = {500, nlohmann::json{{"Err", e.what()}}.dump()};
-      }
-      asio::dispatch(self->socket_.get_executor(),
-                     [self, reply = std::move(reply)]() mutable { self->write_reply(std::move(reply)); });
+    std::string path(request.target());
+    switch (handler_.mode(path)) {
+      case RequestHandler::Mode::kInstant:
+        write_reply(handler_.handle(path, request.body()));
+        return;
+      case RequestHandler::Mode::kWorker:
+        serve_on(context_->workers, std::move(path), std::move(request.body()));
+        return;
+      case RequestHandler::Mode::kWaiting:
+        serve_on(context_->waiters, std::move(path), std::move(request.body()));
+        return;
+      case RequestHandler::Mode::kStream:
+        start_stream(std::move(path), std::move(request.body()));
+        return;
+    }
+  }
+
+  void serve_on(asio::thread_pool& pool, std::string path, std::string body) {
+    asio::post(pool, [self = shared_from_this(), path = std::move(path), body = std::move(body)] {
+      RequestHandler::Reply reply = self->handler_.handle(path, body);
+      asio::dispatch(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
+        self->write_reply(std::move(reply));
+      });
     });
   }
 
@@ -87,33 +140,79 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_->body() = std::move(reply.json_body);
     response_->keep_alive(keep_alive_);
     response_->prepare_payload();
-    http::async_write(socket_, *response_,
-                      [self = shared_from_this()](boost::beast::error_code ec, size_t) {
-                        if (!ec && self->keep_alive_) self->read_request();
+    stream_.expires_after(context_->options.read_timeout);  // a peer that never reads
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return;
+                        if (self->keep_alive_) {
+                          self->read_request();
+                        } else {
+                          self->close_after_peer();
+                        }
                       });
   }
 
-  // The stream's thread owns the descriptor from here on, with blocking I/O.
-  void hand_over_to_stream(std::string path, std::string body) {
-    int fd = socket_.release();
-    int flags = ::fcntl(fd, F_GETFL);
-    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    RequestHandler& handler = handler_;
-    streams_.spawn([&handler, fd, path = std::move(path), body = std::move(body)] {
-      ResponseStream out(fd);
-      handler.stream(path, body, out);
-    });
+  // A peer still sending a body we refused would see its write fail and
+  // might never read our reply. Stop sending, drop what arrives until it
+  // closes (or the deadline), then close.
+  void close_after_peer() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(unix_socket::socket::shutdown_send, ignored);
+    stream_.expires_after(context_->options.read_timeout);
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec) self->close_after_peer();
+                            });
   }
 
-  unix_socket::socket socket_;
+  // The stream's thread owns the descriptor from here on, with blocking I/O.
+  void start_stream(std::string path, std::string body) {
+    const size_t limit = context_->options.max_streams;
+    if (context_->active_streams.fetch_add(1) >= limit) {
+      context_->active_streams.fetch_sub(1);
+      write_reply({503, handler_.refusal(RequestHandler::Refusal::kTooManyStreams, limit)});
+      return;
+    }
+    const int fd = stream_.release_socket().release();
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    try {
+      context_->streams.spawn([context = context_, fd, path, body = std::move(body)] {
+        {
+          ResponseStream out(fd);
+          context->handler.stream(path, body, out);
+        }
+        context->active_streams.fetch_sub(1);
+      });
+    } catch (const std::system_error& e) {
+      context_->active_streams.fetch_sub(1);
+      spdlog::error("cannot start a thread for {}: {}", path, e.what());
+      stream_.socket().assign(unix_socket(), fd);
+      keep_alive_ = false;
+      write_reply({503, handler_.refusal(RequestHandler::Refusal::kNoThread, 0)});
+    }
+  }
+
+  Stream stream_;
+  std::shared_ptr<HttpServer::Context> context_;
   RequestHandler& handler_;
-  asio::thread_pool& workers_;
-  ThreadRegistry& streams_;
-  boost::beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
   bool keep_alive_ = true;
+  char discard_[4096];
 };
+
+// Whether a server is listening on path now (a socket file left by a dead
+// process refuses connections).
+bool someone_listens(const std::string& path) {
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (probe.get() < 0) throw_errno("socket");
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) return false;  // bind() will say why
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return ::connect(probe.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
 
 }  // namespace
 
@@ -137,15 +236,67 @@ void ResponseStream::reply(unsigned status, std::string_view json_body) {
 
 bool ResponseStream::write(std::string_view data) { return write_all(fd_, data); }
 
-HttpServer::HttpServer(asio::io_context& io, const std::string& socket_path, RequestHandler& handler,
-                       size_t worker_threads)
-    : io_(io), acceptor_(io), socket_path_(socket_path), handler_(handler), workers_(worker_threads) {
+namespace {
+
+// Accepts connections until the acceptor closes; after a failure, pauses first.
+void accept(std::shared_ptr<HttpServer::Context> context);
+
+// Out of descriptors (EMFILE, ENFILE) or memory, the pending connection
+// stays in the queue and an immediate retry fails again at once: that loop
+// would spin the I/O thread. Pause, longer each time, and say so once.
+void back_off(std::shared_ptr<HttpServer::Context> context,
+              const boost::system::error_code& error) {
+  const auto& options = context->options;
+  context->accept_backoff = context->accept_failures == 0
+                                ? options.accept_backoff_min
+                                : std::min(context->accept_backoff * 2, options.accept_backoff_max);
+  if (context->accept_failures++ == 0) {
+    spdlog::warn("accept on {} failed: {}; retrying every {} ms at most until it works",
+                 context->socket_path, error.message(), options.accept_backoff_max.count());
+  }
+  if (options.on_accept_error) options.on_accept_error(error, context->accept_backoff);
+  context->accept_timer.expires_after(context->accept_backoff);
+  context->accept_timer.async_wait([context](boost::system::error_code ec) {
+    if (!ec && context->acceptor.is_open()) accept(context);
+  });
+}
+
+void accept(std::shared_ptr<HttpServer::Context> context) {
+  auto& acceptor = context->acceptor;
+  auto strand = asio::make_strand(context->io);
+  acceptor.async_accept(strand, [context = std::move(context)](boost::system::error_code ec,
+                                                               unix_socket::socket socket) {
+    if (ec == asio::error::operation_aborted || !context->acceptor.is_open()) return;
+    if (ec) {
+      back_off(context, ec);
+      return;
+    }
+    if (context->accept_failures > 0) {
+      spdlog::info("accepting connections on {} again after {} failed attempts",
+                   context->socket_path, context->accept_failures);
+      context->accept_failures = 0;
+    }
+    std::make_shared<Connection>(std::move(socket), context)->start();
+    accept(context);
+  });
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, const std::string& socket_path,
+                       RequestHandler& handler, HttpServerOptions options)
+    : context_(std::make_shared<Context>(io, socket_path, handler, std::move(options))) {
   std::filesystem::create_directories(std::filesystem::path(socket_path).parent_path());
+  if (someone_listens(socket_path)) {
+    throw std::system_error(EADDRINUSE, std::generic_category(),
+                            "another server is listening on " + socket_path);
+  }
   ::unlink(socket_path.c_str());
   unix_socket::endpoint endpoint(socket_path);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  auto& acceptor = context_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
 }
 
 HttpServer::~HttpServer() {
@@ -153,34 +304,26 @@ HttpServer::~HttpServer() {
   join();
 }
 
-void HttpServer::start() { accept(); }
+void HttpServer::start() { accept(context_); }
 
-void HttpServer::accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this](boost::beast::error_code ec,
-                                                         unix_socket::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      std::make_shared<Connection>(std::move(socket), handler_, workers_, streams_)->start();
-    } else {
-      spdlog::warn("accept on {} failed: {}", socket_path_, ec.message());
-    }
-    accept();
-  });
-}
+size_t HttpServer::active_streams() const { return context_->active_streams.load(); }
 
 void HttpServer::stop() {
-  asio::dispatch(io_, [this] {
+  context_->stopped = true;
+  asio::dispatch(context_->io, [context = context_] {
     boost::system::error_code ignored;
-    if (acceptor_.is_open()) {
-      acceptor_.close(ignored);
-      ::unlink(socket_path_.c_str());
+    context->accept_timer.cancel();
+    if (context->acceptor.is_open()) {
+      context->acceptor.close(ignored);
+      ::unlink(context->socket_path.c_str());
     }
   });
 }
 
 void HttpServer::join() {
-  workers_.join();
-  streams_.join_all();
+  context_->workers.join();
+  context_->waiters.join();
+  context_->streams.join_all();
 }
 
 }  // namespace logguard

@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "logguard/json_nesting.h"
 #include "logguard/time_format.h"
 
 namespace logguard {
@@ -146,6 +147,7 @@ constexpr std::string_view kOpen = "{";
 constexpr std::string_view kLogKey = "\"log\":\"";
 constexpr std::string_view kStreamKey = "\"stream\":\"";
 constexpr std::string_view kStringEnd = "\",";
+constexpr std::string_view kEscapedNewline = "\\n";
 constexpr std::string_view kAttrsKey = "\"attrs\":{";
 constexpr std::string_view kAttrsEnd = "},";
 constexpr std::string_view kTimeKey = "\"time\":\"";
@@ -356,7 +358,11 @@ std::optional<Record> parse_flat(std::string_view line, bool& has_time) {
   return record;
 }
 
+// Records nested deeper than kMaxJsonNesting are rejected as not records:
+// nothing json-file or logguard writes comes close, and dump() below
+// recurses once per level.
 std::optional<Record> parse_with_nlohmann(std::string_view line) {
+  if (!json_nesting_within(line)) return std::nullopt;
   auto object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!object.is_object()) return std::nullopt;
   auto time = object.find("time");
@@ -387,9 +393,10 @@ std::string_view strip_newline(std::string_view line) {
 bool append_json_record(std::string& out, const RecordView& record) {
   const size_t start = out.size();
   out.append(kOpen);
-  if (!record.log.empty()) {
+  if (!record.log.empty() || record.log_newline) {
     out.append(kLogKey);
     append_escaped(out, record.log, Dialect::kLog);
+    if (record.log_newline) out.append(kEscapedNewline);
     out.append(kStringEnd);
   }
   if (!record.stream.empty()) {
@@ -407,10 +414,17 @@ bool append_json_record(std::string& out, const RecordView& record) {
   return true;
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_escaped(out, s, Dialect::kAttrs);
+  out += '"';
+}
+
 size_t json_record_size(const RecordView& record) {
   size_t size = kOpen.size() + kTimeKey.size() + rfc3339nano_size(record.time_nanos) + kClose.size();
-  if (!record.log.empty()) {
-    size += kLogKey.size() + escaped_size(record.log, Dialect::kLog) + kStringEnd.size();
+  if (!record.log.empty() || record.log_newline) {
+    size += kLogKey.size() + escaped_size(record.log, Dialect::kLog) + kStringEnd.size() +
+            (record.log_newline ? kEscapedNewline.size() : 0);
   }
   if (!record.stream.empty()) {
     size += kStreamKey.size() + escaped_size(record.stream, Dialect::kLog) + kStringEnd.size();
@@ -440,7 +454,10 @@ std::optional<int64_t> parse_json_record_time(std::string_view line) {
     const size_t end = line.size() - 2;
     const size_t key = line.rfind(kKey, end);
     if (key != std::string_view::npos && line.find('"', key + kKey.size()) == end) {
-      return parse_rfc3339(line.substr(key + kKey.size(), end - key - kKey.size()));
+      // Escapes in the time text (no writer makes them) need the parser.
+      if (auto time = parse_rfc3339(line.substr(key + kKey.size(), end - key - kKey.size()))) {
+        return time;
+      }
     }
   }
   auto record = parse_json_record(line);

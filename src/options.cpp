@@ -113,7 +113,7 @@ void check_known(const LogOpts& opts) {
   for (const auto& [key, value] : opts) {
     bool known =
         std::any_of(std::begin(kSpecs), std::end(kSpecs),
-                    [&](const Spec* s) { return s->key == key; }) ||
+                    [&key = key](const Spec* s) { return s->key == key; }) ||
         std::find(std::begin(kIgnoredKeys), std::end(kIgnoredKeys), key) != std::end(kIgnoredKeys);
     if (known) continue;
     std::string valid;

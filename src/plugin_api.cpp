@@ -1,99 +1,45 @@
 #include "logguard/plugin_api.h"
 
-#include <poll.h>
-
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "logguard/frame.h"
-#include "logguard/time_format.h"
+#include "logguard/plugin_requests.h"
 
 namespace logguard {
 namespace {
 
-using json = nlohmann::json;
-
+constexpr std::string_view kActivate = "/Plugin.Activate";
+constexpr std::string_view kCapabilities = "/LogDriver.Capabilities";
+constexpr std::string_view kStartLogging = "/LogDriver.StartLogging";
+constexpr std::string_view kStopLogging = "/LogDriver.StopLogging";
 constexpr std::string_view kReadLogs = "/LogDriver.ReadLogs";
 
+// What a reply says when even making the error reply failed (out of memory).
+constexpr const char* kInternalError = R"({"Err":"logguard: internal error"})";
+
 RequestHandler::Reply ok() { return {200, "{}"}; }
-RequestHandler::Reply error(unsigned status, std::string_view message) {
-  return {status, json{{"Err", message}}.dump(-1, ' ', false, json::error_handler_t::replace)};
-}
 
-json parse_body(const std::string& body) {
-  if (body.empty()) throw DriverError("logguard: empty request body");
-  // A body that is not JSON (or not UTF-8) is the engine's bug or a stranger's.
-  return json::parse(body);
-}
-
-std::string string_field(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::vector<std::string> string_list(const json& object, const char* key) {
-  std::vector<std::string> out;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_array()) return out;
-  for (const auto& item : *it) {
-    if (item.is_string()) out.push_back(item.get<std::string>());
+// The reply for the exception being handled. A refused request is the
+// engine's to fix (400); a refusal of the driver is a normal answer whose
+// Err the engine shows (200), as Docker's own plugins do; anything else is
+// our failure (500).
+RequestHandler::Reply error_reply(std::string_view path) noexcept {
+  try {
+    try {
+      throw;
+    } catch (const RequestError& e) {
+      spdlog::warn("{}: {}", path, e.what());
+      return {400, encode_error(e.what())};
+    } catch (const DriverError& e) {
+      spdlog::warn("{}: {}", path, e.what());
+      return {200, encode_error(e.what())};
+    } catch (const std::exception& e) {
+      spdlog::error("{} failed: {}", path, e.what());
+      return {500, encode_error(std::string("logguard: ") + e.what())};
+    }
+  } catch (...) {
   }
-  return out;
-}
-
-std::map<std::string, std::string> string_map(const json& object, const char* key) {
-  std::map<std::string, std::string> out;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_object()) return out;
-  for (const auto& [k, value] : it->items()) {
-    if (value.is_string()) out[k] = value.get<std::string>();
-  }
-  return out;
-}
-
-// Null arrays and maps (old containers) read as empty; other odd types are ignored.
-ContainerInfo parse_info(const json& request) {
-  auto it = request.find("Info");
-  if (it == request.end() || !it->is_object()) throw DriverError("logguard: request has no Info");
-  const json& info = *it;
-  ContainerInfo result;
-  result.id = string_field(info, "ContainerID");
-  result.name = string_field(info, "ContainerName");
-  result.entrypoint = string_field(info, "ContainerEntrypoint");
-  result.args = string_list(info, "ContainerArgs");
-  result.image_id = string_field(info, "ContainerImageID");
-  result.image_name = string_field(info, "ContainerImageName");
-  result.created = string_field(info, "ContainerCreated");
-  result.env = string_list(info, "ContainerEnv");
-  result.labels = string_map(info, "ContainerLabels");
-  result.daemon_name = string_field(info, "DaemonName");
-  result.log_opts = string_map(info, "Config");
-  return result;
-}
-
-// Zero Go times and missing fields mean "unset" (0).
-int64_t parse_time_field(const json& config, const char* key) {
-  std::string text = string_field(config, key);
-  if (text.empty() || is_zero_go_time(text)) return 0;
-  auto nanos = parse_rfc3339(text);
-  if (!nanos) throw DriverError(std::string("logguard: invalid ") + key + " time \"" + text + "\"");
-  return *nanos;
-}
-
-ReadRequest parse_read_request(const json& request) {
-  ReadRequest read;
-  auto it = request.find("Config");
-  if (it == request.end() || !it->is_object()) return read;
-  read.since_nanos = parse_time_field(*it, "Since");
-  read.until_nanos = parse_time_field(*it, "Until");
-  if (auto tail = it->find("Tail"); tail != it->end() && tail->is_number_integer()) {
-    read.tail = tail->get<int>();
-    if (read.tail < 0) read.tail = -1;
-  }
-  if (auto follow = it->find("Follow"); follow != it->end() && follow->is_boolean()) {
-    read.follow = follow->get<bool>();
-  }
-  return read;
+  return {500, kInternalError};
 }
 
 // Writes records as the frames the engine decodes: its adapter writes
@@ -105,10 +51,11 @@ class FrameSink : public RecordSink {
   ~FrameSink() override { flush(); }
 
   bool write(const Record& record) override {
-    entry_.set_source(record.stream);
-    entry_.set_time_nano(record.time_nanos);
-    entry_.set_line(record.log);
-    append_frame(buffer_, entry_);
+    LogEntryView entry;
+    entry.source = record.stream;
+    entry.time_nano = record.time_nanos;
+    entry.line = record.log;
+    append_frame(buffer_, entry);
     return buffer_.size() < kFlushSize || flush();
   }
   bool flush() override {
@@ -122,68 +69,86 @@ class FrameSink : public RecordSink {
  private:
   static constexpr size_t kFlushSize = 64 * 1024;
   ResponseStream& out_;
-  LogEntry entry_;
   std::string buffer_;
   bool alive_ = true;
 };
 
 }  // namespace
 
-bool PluginApi::is_streaming(std::string_view path) const { return path == kReadLogs; }
+RequestHandler::Mode PluginApi::mode(std::string_view path) const noexcept {
+  if (path == kStartLogging) return Mode::kWorker;
+  if (path == kStopLogging) return Mode::kWaiting;
+  if (path == kReadLogs) return Mode::kStream;
+  return Mode::kInstant;
+}
 
-RequestHandler::Reply PluginApi::handle(std::string_view path, const std::string& body) {
+RequestHandler::Reply PluginApi::handle(std::string_view path, const std::string& body) noexcept {
   try {
-    if (path == "/Plugin.Activate") return {200, R"({"Implements":["LogDriver"]})"};
-    if (path == "/LogDriver.Capabilities") return {200, R"({"Cap":{"ReadLogs":true}})"};
-    if (path == "/LogDriver.StartLogging") return start_logging(body);
-    if (path == "/LogDriver.StopLogging") return stop_logging(body);
-    return error(404, "logguard: unknown endpoint " + std::string(path));
-  } catch (const DriverError& e) {
-    spdlog::warn("{}: {}", path, e.what());
-    return error(200, e.what());
-  } catch (const json::exception& e) {
-    spdlog::warn("{}: malformed request: {}", path, e.what());
-    return error(400, std::string("logguard: malformed request: ") + e.what());
+    return serve(path, body);
+  } catch (...) {
+    return error_reply(path);
   }
 }
 
-RequestHandler::Reply PluginApi::start_logging(const std::string& body) {
-  json request = parse_body(body);
-  std::string fifo = string_field(request, "File");
-  if (fifo.empty()) throw DriverError("logguard: StartLogging without File");
-  driver_.start_logging(fifo, parse_info(request));
-  return ok();
+RequestHandler::Reply PluginApi::serve(std::string_view path, const std::string& body) {
+  if (path == kActivate) return {200, R"({"Implements":["LogDriver"]})"};
+  if (path == kCapabilities) return {200, R"({"Cap":{"ReadLogs":true}})"};
+  if (path == kStartLogging) {
+    const StartLoggingRequest request = decode_start_logging(body);
+    driver_.start_logging(request.file, request.info);
+    return ok();
+  }
+  if (path == kStopLogging) {
+    driver_.stop_logging(decode_stop_logging(body).file);
+    return ok();
+  }
+  return {404, encode_error("logguard: unknown endpoint " + std::string(path))};
 }
 
-RequestHandler::Reply PluginApi::stop_logging(const std::string& body) {
-  json request = parse_body(body);
-  driver_.stop_logging(string_field(request, "File"));
-  return ok();
-}
-
-void PluginApi::stream(std::string_view path, const std::string& body, ResponseStream& out) {
-  ContainerInfo info;
-  ReadRequest request;
+void PluginApi::stream(std::string_view path, const std::string& body,
+                       ResponseStream& out) noexcept {
+  ReadLogsRequest request;
   try {
-    json parsed = parse_body(body);
-    info = parse_info(parsed);
-    request = parse_read_request(parsed);
-    validate_container_id(info.id);
-  } catch (const std::exception& e) {
-    spdlog::warn("{}: {}", path, e.what());
-    out.reply(400, error(400, e.what()).json_body);
+    request = decode_read_logs(body);
+    validate_container_id(request.info.id);
+  } catch (...) {
+    // Before the body starts, only a non-200 reply reads as an error: a 200
+    // body is taken for frames.
+    const Reply reply = error_reply(path);
+    out.reply(reply.status == 200 ? 400 : reply.status, reply.json_body);
     return;
   }
   if (!out.begin("application/x-json-stream")) return;
   FrameSink sink(out);
   try {
-    driver_.read_logs(info, request, sink);
-  } catch (const std::exception& e) {
+    driver_.read_logs(request.info, request.read, sink);
+  } catch (...) {
     // The protocol has no in-band errors: a stream cut inside a frame makes
     // `docker logs` report "unexpected EOF" instead of a silently short log.
-    spdlog::error("reading logs of {} failed: {}", info.id.substr(0, 12), e.what());
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      spdlog::error("reading logs of {} failed: {}", request.info.id.substr(0, 12), e.what());
+    } catch (...) {
+    }
     if (sink.flush()) out.write(std::string_view("\0\0", 2));
   }
+}
+
+std::string PluginApi::refusal(Refusal why, uint64_t limit) const noexcept {
+  try {
+    switch (why) {
+      case Refusal::kBodyTooLarge:
+        return encode_error("logguard: request body over " + std::to_string(limit) + " bytes");
+      case Refusal::kTooManyStreams:
+        return encode_error("logguard: too many docker logs streams (" + std::to_string(limit) +
+                            ")");
+      case Refusal::kNoThread:
+        return encode_error("logguard: cannot start a thread for docker logs now; try again");
+    }
+  } catch (...) {
+  }
+  return kInternalError;
 }
 
 }  // namespace logguard

@@ -78,7 +78,6 @@ void StreamPump::consume(size_t n) {
 void StreamPump::release_memory() {
   std::string().swap(peeked_);
   std::string().swap(staged_);
-  std::string().swap(line_);
   staged_records_ = {};
 }
 
@@ -87,11 +86,10 @@ StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view 
   const int64_t mono = parts_.clock->monotonic_nanos();
   const int64_t wall = parts_.clock->wall_nanos();
   if (time == 0) time = wall;
-  const RecordView record{line, source, time, parts_.attrs};
+  const RecordView record{line, source, time, parts_.attrs, ends};
   Chunk chunk;
   chunk.stream = source;
   chunk.record = &record;
-  chunk.encoded_bytes = ends ? 2 : 0;  // the '\n', escaped in "log"
   chunk.raw_bytes = line.size() + (ends ? 1 : 0);
   chunk.starts_line = starts;
   chunk.ends_line = ends;
@@ -112,9 +110,7 @@ StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view 
 
 void StreamPump::stage(std::string_view source, std::string_view line, int64_t time, bool starts,
                        bool ends, const Attrs* attrs) {
-  line_.assign(line);
-  if (ends) line_.push_back('\n');
-  if (!append_json_record(staged_, RecordView{line_, source, time, attrs})) {
+  if (!append_json_record(staged_, RecordView{line, source, time, attrs, ends})) {
     spdlog::warn("{}: dropped a record whose time {} cannot be written", parts_.name, time);
     return;
   }

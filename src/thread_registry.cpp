@@ -8,7 +8,7 @@ void ThreadRegistry::spawn(std::function<void()> work) {
   std::lock_guard lock(mu_);
   reap_locked();
   auto& entry = threads_.emplace_back();
-  entry.thread = std::thread([this, &entry, work = std::move(work)] {
+  auto body = [this, &entry, work = std::move(work)] {
     try {
       work();
     } catch (const std::exception& e) {
@@ -16,7 +16,13 @@ void ThreadRegistry::spawn(std::function<void()> work) {
     }
     std::lock_guard lock(mu_);
     entry.done = true;
-  });
+  };
+  try {
+    entry.thread = starter_ ? starter_(std::move(body)) : std::thread(std::move(body));
+  } catch (...) {
+    threads_.pop_back();
+    throw;
+  }
 }
 
 void ThreadRegistry::reap_locked() {

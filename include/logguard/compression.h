@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,12 +34,19 @@ Codec codec_for_path(std::string_view path);
 void compress_file(const std::string& src, const std::string& dst, Codec codec,
                    int64_t last_time_nanos);
 // Same, reading from an open descriptor (left open), so a caller can open the
-// source while it holds a lock that keeps the file's name from changing.
-void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos);
+// source while it holds a lock that keeps the file's name from changing. dst
+// must not exist (it is created with O_EXCL, never through a link).
+// on_written, if set, is called after each piece of output with its size;
+// it may wait (pacing by the node's write budget). Output is handed to the
+// disk every MiB as it is written.
+void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos,
+                   const std::function<void(size_t)>& on_written = {});
 
 // The lastTime recorded in a compressed file's header, read without
 // decompressing; nullopt if absent, unreadable or the file is plain.
 std::optional<int64_t> read_last_time(const std::string& path);
+// Same, from an open descriptor (read with pread; left open) of the given codec.
+std::optional<int64_t> read_last_time(int fd, Codec codec);
 
 // Sequential bytes of one log file, decompressed when its name says so.
 class ByteSource {

@@ -72,7 +72,7 @@ class Compressor : public CompressionQueue {
  private:
   void run();
   void execute(CompressionJob& job);
-  void pay_for(const std::string& written_path);
+  void pay_for(size_t bytes);
 
   const size_t capacity_;
   mutable std::mutex mu_;

@@ -28,14 +28,14 @@ inline constexpr size_t kMaxFrameSize = 1 << 20;
 
 // One LogEntry, pointing into the bytes it was decoded from.
 struct LogEntryView {
-  std::string_view source;           // "stdout" / "stderr"; any bytes
+  std::string_view source;  // "stdout" / "stderr"; any bytes
   int64_t time_nano = 0;
-  std::string_view line;             // without the newline
+  std::string_view line;  // without the newline
   bool partial = false;
   bool has_partial_metadata = false;  // field 5 was present, even if empty
-  bool last = false;                 // partial_log_metadata.last
-  std::string_view partial_id;       // partial_log_metadata.id
-  int32_t ordinal = 0;               // partial_log_metadata.ordinal
+  bool last = false;                  // partial_log_metadata.last
+  std::string_view partial_id;        // partial_log_metadata.id
+  int32_t ordinal = 0;                // partial_log_metadata.ordinal
 };
 
 // Decodes one LogEntry message by proto3's rules: fields in any order; the
@@ -46,8 +46,7 @@ struct LogEntryView {
 // beyond the message, field number 0, wire types 6 and 7, unbalanced groups
 // and nesting deeper than libprotobuf's limit of 100. On failure returns
 // false and sets *why (a static string) if why is not null.
-bool decode_log_entry(std::string_view message, LogEntryView* entry,
-                      const char** why = nullptr);
+bool decode_log_entry(std::string_view message, LogEntryView* entry, const char** why = nullptr);
 
 // Incremental decoder over the bytes of one stream.
 //
@@ -98,13 +97,13 @@ class FrameDecoder {
 
   size_t max_frame_;
   std::string buffer_;
-  size_t pos_ = 0;               // first byte of buffer_ not yet consumed
+  size_t pos_ = 0;  // first byte of buffer_ not yet consumed
   uint64_t fed_ = 0;
   uint64_t consumed_ = 0;
   uint64_t skip_remaining_ = 0;  // bytes of an oversized frame still to pass
   uint64_t skipped_frames_ = 0;
   const char* skip_why_ = nullptr;  // null: the last skipped frame was oversized
-  uint64_t skip_length_ = 0;     // length field of the last skipped frame
+  uint64_t skip_length_ = 0;        // length field of the last skipped frame
 };
 
 // Appends one frame holding entry, as the engine's gogo encoder writes it:

@@ -24,6 +24,9 @@ struct RecordView {
   std::string_view stream;  // "stdout" / "stderr"
   int64_t time_nanos = 0;   // Unix nanoseconds, UTC
   const Attrs* attrs = nullptr;
+  // The record's "log" is log plus a '\n': a complete line straight from a
+  // frame (which carries no newline), without copying it to add one.
+  bool log_newline = false;
 };
 
 // Appends the encoded record including its trailing '\n'. Escaping as
@@ -31,6 +34,11 @@ struct RecordView {
 // '<' '>' '&' as \u00XX; invalid UTF-8 bytes as \ufffd; U+2028/9 as \u2028/9.
 // Returns false and appends nothing if the time cannot be rendered.
 bool append_json_record(std::string& out, const RecordView& record);
+
+// Appends s as a JSON string, quotes included, escaped as Go's encoding/json
+// escapes it (and as attrs are): HTML-safe, invalid UTF-8 bytes as \ufffd,
+// so the result is always valid JSON. Throws nothing but std::bad_alloc.
+void append_json_string(std::string& out, std::string_view s);
 
 // The exact number of bytes append_json_record would append, computed without
 // building the record (the limiter charges this for lines it may drop).
@@ -45,7 +53,9 @@ struct Record {
 
 // Decodes one line (with or without its trailing '\n'). Fast path for the
 // exact shape we and json-file write; falls back to a full JSON parser for
-// anything else. nullopt if the line is not a valid record (no parsable time).
+// anything else (non-string attrs then read as their JSON text). nullopt if
+// the line is not a valid record: no parsable time, or arrays and objects
+// nested more than kMaxJsonNesting (json_nesting.h) levels deep.
 std::optional<Record> parse_json_record(std::string_view line);
 
 // Only the "time" of a record, cheaply (for binary search by time).

@@ -25,7 +25,7 @@ namespace logguard {
 struct ReadRequest {
   int64_t since_nanos = 0;  // 0: unset; else records older than this are skipped
   int64_t until_nanos = 0;  // 0: unset; else reading ends at the first record after this
-  int tail = -1;            // < 0: all history; 0: none; N: the last N records (before since/until)
+  int64_t tail = -1;        // < 0: all history; 0: none; N: the last N records (before since/until)
   bool follow = false;      // after the history, deliver new records as they are written
 };
 

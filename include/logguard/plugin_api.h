@@ -1,8 +1,10 @@
-// PluginApi: Docker's logging-plugin protocol on top of the Driver. Decodes
-// the engine's JSON requests, encodes replies ({"Err": ...} on failure, never
-// an empty 200 body) and streams ReadLogs as length-prefixed LogEntry frames.
-// See shared/docs/docker-plugin-protocol.md for the shapes the engine really
-// sends (they differ from Docker's own docs in places).
+// PluginApi: Docker's logging-plugin protocol on top of the Driver. Says how
+// each endpoint is served (http_server.h), decodes the engine's requests
+// (plugin_requests.h), answers {"Err": ...} on failure and never an empty
+// 200 body, and streams ReadLogs as length-prefixed LogEntry frames.
+//
+// Nothing thrown below it escapes: every failure becomes a reply, so an
+// exception can never reach a thread pool and end the process.
 #pragma once
 
 #include "logguard/driver.h"
@@ -14,13 +16,17 @@ class PluginApi : public RequestHandler {
  public:
   explicit PluginApi(Driver& driver) : driver_(driver) {}
 
-  bool is_streaming(std::string_view path) const override;
-  Reply handle(std::string_view path, const std::string& body) override;
-  void stream(std::string_view path, const std::string& body, ResponseStream& out) override;
+  // Activate, Capabilities and unknown paths are instant; StartLogging runs
+  // on a worker; StopLogging, which waits for the session to drain, on the
+  // waiting pool; ReadLogs streams.
+  Mode mode(std::string_view path) const noexcept override;
+  Reply handle(std::string_view path, const std::string& body) noexcept override;
+  void stream(std::string_view path, const std::string& body,
+              ResponseStream& out) noexcept override;
+  std::string refusal(Refusal why, uint64_t limit) const noexcept override;
 
  private:
-  Reply start_logging(const std::string& body);
-  Reply stop_logging(const std::string& body);
+  Reply serve(std::string_view path, const std::string& body);
 
   Driver& driver_;
 };

@@ -105,7 +105,6 @@ class StreamPump {
   uint64_t decoder_base_ = 0;    // stream offset where decoder_ began
   std::optional<Held> held_;
   bool dirty_ = false;           // limiter state changed since the last save
-  std::string line_;             // a line with its '\n', for encoding
   std::string staged_;           // admitted records, encoded back to back
   std::vector<Staged> staged_records_;
   uint64_t lost_records_ = 0;

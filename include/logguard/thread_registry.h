@@ -12,7 +12,15 @@ namespace logguard {
 
 class ThreadRegistry {
  public:
+  // How a thread is started (tests inject failures); empty: std::thread.
+  using Starter = std::function<std::thread(std::function<void()>)>;
+
+  explicit ThreadRegistry(Starter starter = {}) : starter_(std::move(starter)) {}
   ~ThreadRegistry() { join_all(); }
+
+  // Runs work on a new thread. Throws std::system_error when no thread can
+  // be started (out of threads or memory): then work has not run and the
+  // registry is as it was.
   void spawn(std::function<void()> work);
   // Joins every thread; the caller must first make their work end.
   void join_all();
@@ -24,6 +32,7 @@ class ThreadRegistry {
   };
   void reap_locked();
 
+  Starter starter_;
   std::mutex mu_;
   std::list<Entry> threads_;
 };

@@ -1,6 +1,8 @@
 #include "logguard/compression.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -195,6 +197,32 @@ TEST(Compression, ReadLastTimeOfPlainMissingOrGarbageIsNullopt) {
   EXPECT_EQ(read_last_time(dir / "missing.gz"), std::nullopt);
   EXPECT_EQ(read_last_time(dir / "bad.gz"), std::nullopt);
   EXPECT_EQ(read_last_time(dir / "bad.zst"), std::nullopt);
+}
+
+TEST(Compression, ReadsLastTimeFromAnOpenDescriptor) {
+  TempDir dir;
+  write_file(dir / "l", "{}\n");
+  for (Codec c : {Codec::kGzip, Codec::kZstd}) {
+    const std::string out = dir / ("l" + std::string(codec_extension(c)));
+    compress_file(dir / "l", out, c, kLastTime);
+    const int fd = ::open(out.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(read_last_time(fd, c), kLastTime);
+    EXPECT_EQ(read_last_time(fd, Codec::kNone), std::nullopt);
+    ::close(fd);
+  }
+}
+
+// A gzip header's lastTime is JSON from the file: nested 60,000 levels deep
+// it must read as no lastTime, not crash.
+TEST(Compression, DeeplyNestedLastTimeJsonIsNoLastTime) {
+  TempDir dir;
+  const std::string json = std::string(30'000, '[') + std::string(30'000, ']');
+  std::string gz = std::string("\x1f\x8b\x08\x04\0\0\0\0\0\xff", 10);
+  gz += static_cast<char>(json.size() & 0xff);
+  gz += static_cast<char>(json.size() >> 8);
+  write_file(dir / "deep.gz", gz + json);
+  EXPECT_EQ(read_last_time(dir / "deep.gz"), std::nullopt);
 }
 
 TEST(Compression, EmptySourceRoundTrips) {

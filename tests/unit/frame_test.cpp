@@ -21,7 +21,9 @@ std::string be32(uint32_t n) {
                 static_cast<int>((n >> 8) & 0xFF), static_cast<int>(n & 0xFF)});
 }
 
-std::string framed(const std::string& message) { return be32(static_cast<uint32_t>(message.size())) + message; }
+std::string framed(const std::string& message) {
+  return be32(static_cast<uint32_t>(message.size())) + message;
+}
 
 // The examples of the protocol doc §3.2, as the engine's gogo encoder writes them.
 const std::string kTimeVarint = bytes({0x95, 0x9A, 0x97, 0xEC, 0xE3, 0x9F, 0xE7, 0xCB, 0x17});
@@ -52,7 +54,9 @@ LogEntry split_entry() {
   return entry;
 }
 
-void feed(FrameDecoder& decoder, const std::string& data) { decoder.feed(data.data(), data.size()); }
+void feed(FrameDecoder& decoder, const std::string& data) {
+  decoder.feed(data.data(), data.size());
+}
 
 // Every frame the decoder yields for `stream` fed in one piece, as "source:line".
 std::vector<std::string> decode_all(const std::string& stream, FrameDecoder& decoder) {
@@ -301,9 +305,9 @@ TEST(FrameTest, RoundTripsLargeBinaryLines) {
 // ---- the wire parser ----
 
 TEST(LogEntryWireTest, FieldsInAnyOrderLastScalarWins) {
-  const auto entry = decode(bytes({0x1A, 0x01}) + "a" + bytes({0x0A, 0x01}) + "s" +
-                            bytes({0x1A, 0x02}) + "bb" + bytes({0x10, 0x05, 0x20, 0x01, 0x10, 0x07}) +
-                            bytes({0x20, 0x00}));
+  const auto entry =
+      decode(bytes({0x1A, 0x01}) + "a" + bytes({0x0A, 0x01}) + "s" + bytes({0x1A, 0x02}) + "bb" +
+             bytes({0x10, 0x05, 0x20, 0x01, 0x10, 0x07}) + bytes({0x20, 0x00}));
   EXPECT_EQ(entry.line, "bb");
   EXPECT_EQ(entry.source, "s");
   EXPECT_EQ(entry.time_nano, 7);
@@ -322,13 +326,13 @@ TEST(LogEntryWireTest, MergesARepeatedMetadataField) {
 
 TEST(LogEntryWireTest, SkipsUnknownFieldsOfEveryWireType) {
   const std::string unknown =
-      bytes({0x32, 0x06, 0x0A, 0x01, 'k', 0x12, 0x01, 'v'}) +     // 29.x attrs (field 6)
-      bytes({0x48, 0xFF, 0x01}) +                                 // varint field 9
-      bytes({0x51, 1, 2, 3, 4, 5, 6, 7, 8}) +                     // fixed64 field 10
-      bytes({0x5D, 1, 2, 3, 4}) +                                 // fixed32 field 11
-      bytes({0x63, 0x08, 0x01, 0x6B, 0x6C, 0x64}) +               // group 12 holding group 13
-      bytes({0x08, 0x05}) +                                       // field 1 as a varint: unknown
-      bytes({0xF8, 0xFF, 0xFF, 0xFF, 0x0F, 0x00});                // field 2^29-1
+      bytes({0x32, 0x06, 0x0A, 0x01, 'k', 0x12, 0x01, 'v'}) +  // 29.x attrs (field 6)
+      bytes({0x48, 0xFF, 0x01}) +                              // varint field 9
+      bytes({0x51, 1, 2, 3, 4, 5, 6, 7, 8}) +                  // fixed64 field 10
+      bytes({0x5D, 1, 2, 3, 4}) +                              // fixed32 field 11
+      bytes({0x63, 0x08, 0x01, 0x6B, 0x6C, 0x64}) +            // group 12 holding group 13
+      bytes({0x08, 0x05}) +                                    // field 1 as a varint: unknown
+      bytes({0xF8, 0xFF, 0xFF, 0xFF, 0x0F, 0x00});             // field 2^29-1
   const auto entry = decode(kHelloFrame.substr(4) + unknown + bytes({0x2A, 0x05, 0x4D, 0x01}) +
                             bytes({0x00, 0x00, 0x00}) /* fixed32 inside field 5 */);
   EXPECT_EQ(entry.source, "stdout");
@@ -338,26 +342,27 @@ TEST(LogEntryWireTest, SkipsUnknownFieldsOfEveryWireType) {
 }
 
 TEST(LogEntryWireTest, IntegersAreTwosComplementVarints) {
-  EXPECT_EQ(decode(bytes({0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}))
-                .time_nano,
-            -1);
-  EXPECT_EQ(decode(bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}))
-                .time_nano,
-            INT64_MIN);
-  EXPECT_EQ(decode(bytes({0x2A, 0x0B, 0x18, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                          0x01}))
-                .ordinal,
-            -2);
-  EXPECT_EQ(decode(bytes({0x2A, 0x06, 0x18, 0x81, 0x80, 0x80, 0x80, 0x10})).ordinal, 1);  // mod 2^32
+  EXPECT_EQ(
+      decode(bytes({0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01})).time_nano,
+      -1);
+  EXPECT_EQ(
+      decode(bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})).time_nano,
+      INT64_MIN);
+  EXPECT_EQ(
+      decode(bytes({0x2A, 0x0B, 0x18, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}))
+          .ordinal,
+      -2);
+  EXPECT_EQ(decode(bytes({0x2A, 0x06, 0x18, 0x81, 0x80, 0x80, 0x80, 0x10})).ordinal,
+            1);                                            // mod 2^32
   EXPECT_TRUE(decode(bytes({0x20, 0x80, 0x01})).partial);  // any non-zero bool
 }
 
 TEST(LogEntryWireTest, RejectsMalformedMessages) {
   EXPECT_STREQ(rejection(bytes({0x10})), "truncated varint");
   EXPECT_STREQ(rejection(bytes({0x10, 0x80})), "truncated varint");
-  EXPECT_STREQ(rejection(bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-                                0x00})),
-               "varint too long");
+  EXPECT_STREQ(
+      rejection(bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00})),
+      "varint too long");
   EXPECT_STREQ(rejection(bytes({0x88, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01})), "varint too long");
   EXPECT_STREQ(rejection(bytes({0x0A, 0x86, 0x80, 0x80, 0x80, 0x80, 0x00}) + "abcdef"),
                "varint too long");
@@ -385,7 +390,7 @@ std::string nested_groups(int levels, bool in_metadata) {
   for (int i = 0; i < levels; ++i) groups += bytes({0x4C});  // end group 9
   if (!in_metadata) return groups;
   std::string length;
-  for (size_t n = groups.size(); ; n >>= 7) {
+  for (size_t n = groups.size();; n >>= 7) {
     length += static_cast<char>(n < 0x80 ? n : (n & 0x7F) | 0x80);
     if (n < 0x80) break;
   }
@@ -475,10 +480,14 @@ class MessageGenerator {
   }
   uint64_t some_value() {
     switch (random_() % 4) {
-      case 0: return random_() % 3;
-      case 1: return static_cast<uint64_t>(-static_cast<int64_t>(random_() % 1000));
-      case 2: return uint64_t{random_()} << 32 | random_();
-      default: return random_() % 300;
+      case 0:
+        return random_() % 3;
+      case 1:
+        return static_cast<uint64_t>(-static_cast<int64_t>(random_() % 1000));
+      case 2:
+        return uint64_t{random_()} << 32 | random_();
+      default:
+        return random_() % 300;
     }
   }
   std::string some_bytes() {
@@ -493,14 +502,19 @@ class MessageGenerator {
     if (type == 4) type = 0;
     std::string out = varint(number << 3 | type);
     switch (type) {
-      case 0: return out + varint(some_value());
-      case 1: return out + std::string(8, '\x11');
+      case 0:
+        return out + varint(some_value());
+      case 1:
+        return out + std::string(8, '\x11');
       case 2: {
-        const std::string payload = number == 5 || random_() % 4 == 0 ? message(depth + 1) : some_bytes();
+        const std::string payload =
+            number == 5 || random_() % 4 == 0 ? message(depth + 1) : some_bytes();
         return out + varint(payload.size()) + payload;
       }
-      case 3: return out + message(depth + 1) + varint(number << 3 | 4);
-      default: return out + std::string(4, '\x22');
+      case 3:
+        return out + message(depth + 1) + varint(number << 3 | 4);
+      default:
+        return out + std::string(4, '\x22');
     }
   }
   // Most of the time a field number gets the wire type LogEntry (or the
@@ -521,7 +535,8 @@ TEST(LogEntryWireTest, AgreesWithLibprotobufOnRandomMessages) {
 
 TEST(LogEntryWireTest, AgreesWithLibprotobufOnEdgeCases) {
   for (const std::string& message : {
-           bytes({0x10}), bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}),
+           bytes({0x10}),
+           bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}),
            bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7F}),
            bytes({0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}),
            bytes({0x8A, 0x80, 0x80, 0x80, 0x00, 0x01, 'x'}),
@@ -529,11 +544,20 @@ TEST(LogEntryWireTest, AgreesWithLibprotobufOnEdgeCases) {
            bytes({0x8A, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01, 'x'}),
            bytes({0x0A, 0x81, 0x80, 0x80, 0x80, 0x00, 'x'}),
            bytes({0x0A, 0x81, 0x80, 0x80, 0x80, 0x08, 'x'}),
-           bytes({0x2A, 0x0C, 0x18, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}),
-           bytes({0x2A, 0x02, 0x18, 0x01, 0x2A, 0x02, 0x18, 0x00}), bytes({0x2A, 0x02, 0x10, 0x01}),
-           bytes({0x28, 0x01}), bytes({0x2D, 1, 2, 3, 4}), bytes({0x0B, 0x0C}), bytes({0x0B, 0x14}),
-           bytes({0x2B, 0x2C, 0x1A, 0x01, 'y'}), bytes({0x07}), bytes({0x06}), bytes({0x04}),
-           bytes({0x03, 0x04}), std::string(),
+           bytes({0x2A, 0x0C, 0x18, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                  0x00}),
+           bytes({0x2A, 0x02, 0x18, 0x01, 0x2A, 0x02, 0x18, 0x00}),
+           bytes({0x2A, 0x02, 0x10, 0x01}),
+           bytes({0x28, 0x01}),
+           bytes({0x2D, 1, 2, 3, 4}),
+           bytes({0x0B, 0x0C}),
+           bytes({0x0B, 0x14}),
+           bytes({0x2B, 0x2C, 0x1A, 0x01, 'y'}),
+           bytes({0x07}),
+           bytes({0x06}),
+           bytes({0x04}),
+           bytes({0x03, 0x04}),
+           std::string(),
        }) {
     expect_same_as_libprotobuf(message);
   }
@@ -545,7 +569,8 @@ TEST(LogEntryWireTest, ViewEncoderMatchesLibprotobufOnRandomEntries) {
     LogEntry reference;
     std::string source(random() % 8, 's'), line(random() % 300, '\xAB'), id(random() % 70, 'i');
     if (random() % 3) reference.set_source(source);
-    if (random() % 3) reference.set_time_nano(static_cast<int64_t>(uint64_t{random()} << 32 | random()));
+    if (random() % 3)
+      reference.set_time_nano(static_cast<int64_t>(uint64_t{random()} << 32 | random()));
     if (random() % 3) reference.set_line(line);
     if (random() % 2) reference.set_partial(true);
     if (random() % 2) {

@@ -137,6 +137,18 @@ TEST(JsonRecordTest, EscapesAttrsAsGoEncodingJson) {
             R"("time":"1970-01-01T00:00:00Z"})""\n");
 }
 
+TEST(JsonRecordTest, NewlineFlagEncodesAsALineEndingInNewline) {
+  const Attrs attrs = {{"a", "b"}};
+  for (std::string_view log : {"", "abc", "x\xff<"}) {
+    const RecordView with_flag{log, "stdout", kTime, &attrs, true};
+    const std::string with_newline = std::string(log) + "\n";
+    std::string out;
+    ASSERT_TRUE(append_json_record(out, with_flag));
+    EXPECT_EQ(out, encode(with_newline, "stdout", &attrs));
+    EXPECT_EQ(json_record_size(with_flag), out.size());
+  }
+}
+
 TEST(JsonRecordTest, AppendsAfterExistingText) {
   std::string out = "previous\n";
   ASSERT_TRUE(append_json_record(out, RecordView{"x", "stdout", 0, nullptr}));
@@ -276,6 +288,41 @@ TEST(JsonRecordTest, FindsOnlyTheRecordTime) {
             1'000'000'000);
   EXPECT_EQ(parse_json_record_time(R"({"log":"x","time":"1970-01-01T00:00:01Z"})""\r\n"),
             1'000'000'000);
+}
+
+// Issue 10.1: a record whose attrs value nests ~80,000 levels (a 160 KB
+// line) crashed the reader: dump() recursed once per level.
+TEST(JsonRecordTest, RejectsRecordsNestedTooDeeply) {
+  const std::string deep = std::string(80'000, '[') + std::string(80'000, ']');
+  const std::string line =
+      R"({"log":"x\n","attrs":{"k":)" + deep + R"(},"time":"2025-03-04T10:11:12Z"})";
+  EXPECT_EQ(parse_json_record(line), std::nullopt);
+  // The time probe reads a trailing time without parsing the rest.
+  EXPECT_EQ(parse_json_record_time(line), 1741083072000000000);
+  const std::string objects = R"({"time":"2025-03-04T10:11:12Z","attrs":{"k":)" +
+                              std::string(70'000, '{') + std::string(70'000, '}') + "}}";
+  EXPECT_EQ(parse_json_record(objects), std::nullopt);
+  EXPECT_EQ(parse_json_record_time(objects), std::nullopt);
+}
+
+TEST(JsonRecordTest, TimeProbeDecodesEscapesInTheTime) {
+  const std::string line = R"({"log":"x","time":"\u0032025-03-04T10:11:12Z"})";
+  ASSERT_TRUE(parse_json_record(line));
+  EXPECT_EQ(parse_json_record_time(line), parse_json_record(line)->time_nanos);
+}
+
+TEST(JsonRecordTest, KeepsModeratelyNestedAttrsAsJsonText) {
+  const auto record = parse_json_record(
+      R"({"log":"x","attrs":{"k":[[[{"a":"[[[["}]]]},"time":"2025-03-04T10:11:12Z"})");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->attrs, (Attrs{{"k", R"([[[{"a":"[[[["}]]])"}}));
+}
+
+TEST(JsonRecordTest, AppendsJsonStringsAsGoDoes) {
+  std::string out = "x";
+  append_json_string(out, "a\"<\xff\t\xe2\x80\xa8");
+  EXPECT_EQ(out, R"(x"a\"\u003c\ufffd\t\u2028")");
+  EXPECT_EQ(nlohmann::json::parse(out.substr(1)), "a\"<\xef\xbf\xbd\t\xe2\x80\xa8");
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -219,6 +221,132 @@ TEST_F(PluginApiTest, ReadLogsOfUnknownContainerIsEmptyStream) {
   std::string response = reader.read_to_close();
   EXPECT_NE(response.find("200 OK"), std::string::npos);
   EXPECT_EQ(response.substr(response.find("\r\n\r\n") + 4), "");
+}
+
+TEST_F(PluginApiTest, ReadLogsErrorsAreNotOkReplies) {
+  // A 200 would be read as frames; the engine shows a non-200's Err.
+  HttpTestClient reader(socket_);
+  reader.send_request("/LogDriver.ReadLogs",
+                      R"({"Info":{"ContainerID":"../etc"},"Config":{"Tail":-1}})");
+  auto response = reader.read_response();
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).value("Err", ""),
+            "logguard: invalid container ID \"../etc\"");
+}
+
+// Issue 10.3, through the socket: Tail 2^32 used to read as 0, no history.
+TEST_F(PluginApiTest, ReadLogsTailBeyond32Bits) {
+  std::string fifo = make_fifo();
+  HttpTestClient client(socket_);
+  const std::string start = json{{"File", fifo}, {"Info", json::parse(info_json({}))}}.dump();
+  ASSERT_EQ(client.post("/LogDriver.StartLogging", start).body, "{}");
+  std::string frames = frame("stdout", "one", 1'700'000'000'000'000'001) +
+                       frame("stdout", "two", 1'700'000'000'000'000'002);
+  ASSERT_EQ(::write(engine_fd_, frames.data(), frames.size()), static_cast<ssize_t>(frames.size()));
+  client.post("/LogDriver.StopLogging", json{{"File", fifo}}.dump());
+  HttpTestClient reader(socket_);
+  reader.send_request("/LogDriver.ReadLogs",
+                      R"({"Info":)" + info_json({}) +
+                          R"(,"Config":{"Tail":4294967296,"Follow":false}})");
+  const std::string response = reader.read_to_close();
+  EXPECT_NE(response.find("one\n"), std::string::npos);
+  EXPECT_NE(response.find("two\n"), std::string::npos);
+}
+
+TEST_F(PluginApiTest, EndpointsAreServedWhereTheyCannotStarveEachOther) {
+  using Mode = RequestHandler::Mode;
+  EXPECT_EQ(api_->mode("/Plugin.Activate"), Mode::kInstant);
+  EXPECT_EQ(api_->mode("/LogDriver.Capabilities"), Mode::kInstant);
+  EXPECT_EQ(api_->mode("/LogDriver.Nope"), Mode::kInstant);
+  EXPECT_EQ(api_->mode("/LogDriver.StartLogging"), Mode::kWorker);
+  EXPECT_EQ(api_->mode("/LogDriver.StopLogging"), Mode::kWaiting);
+  EXPECT_EQ(api_->mode("/LogDriver.ReadLogs"), Mode::kStream);
+}
+
+// The PluginApi, except that StopLogging waits until released, as it does
+// for a session that cannot drain (block mode, stalled disk) for up to 5 s.
+class SlowStops : public RequestHandler {
+ public:
+  explicit SlowStops(PluginApi& api) : api_(api) {}
+  Mode mode(std::string_view path) const noexcept override { return api_.mode(path); }
+  Reply handle(std::string_view path, const std::string& body) noexcept override {
+    if (path == "/LogDriver.StopLogging") {
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return released_; });
+    }
+    return api_.handle(path, body);
+  }
+  void stream(std::string_view path, const std::string& body,
+              ResponseStream& out) noexcept override {
+    api_.stream(path, body, out);
+  }
+  std::string refusal(Refusal why, uint64_t limit) const noexcept override {
+    return api_.refusal(why, limit);
+  }
+  bool await_waiting(int n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return waiting_ >= n; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  PluginApi& api_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool released_ = false;
+};
+
+// Issue 10.5: a mass `docker stop` of containers in block mode held every
+// worker, and Capabilities (asked before each container start) waited.
+TEST_F(PluginApiTest, CapabilitiesAnswersWhileEightStopLoggingsWait) {
+  SlowStops handler(*api_);
+  HttpServerOptions options;
+  options.worker_threads = 4;
+  options.waiting_threads = 8;
+  const std::string socket = (dir_ / "slow.sock").string();
+  HttpServer server(io_, socket, handler, options);
+  server.start();
+  std::vector<std::unique_ptr<HttpTestClient>> stops;
+  for (int i = 0; i < 8; ++i) {
+    stops.push_back(std::make_unique<HttpTestClient>(socket));
+    stops.back()->send_request("/LogDriver.StopLogging", R"({"File":"/run/docker/logging/x)" +
+                                                             std::to_string(i) + R"("})");
+  }
+  ASSERT_TRUE(handler.await_waiting(8));
+  HttpTestClient engine(socket, std::chrono::milliseconds(2000));
+  auto caps = engine.post("/LogDriver.Capabilities", "");
+  EXPECT_EQ(caps.body, R"({"Cap":{"ReadLogs":true}})");
+  EXPECT_EQ(engine.post("/Plugin.Activate", "").status, 200);
+  EXPECT_EQ(engine.post("/LogDriver.StartLogging", "").status, 400);  // answered by a worker
+  handler.release();
+  for (auto& stop : stops) EXPECT_EQ(stop->read_response().body, "{}");
+  server.stop();
+}
+
+// Issue 10.4: a body over the limit got no reply; the engine then reported
+// "empty request body".
+TEST_F(PluginApiTest, BodyOverTheLimitIsRefusedWithAnErrNamingIt) {
+  HttpTestClient client(socket_);
+  client.send_request("/LogDriver.StartLogging", std::string((16 << 20) + 1, ' '));
+  auto response = client.read_response();
+  EXPECT_EQ(response.status, 413);
+  EXPECT_EQ(response.body, R"({"Err":"logguard: request body over 16777216 bytes"})");
+}
+
+TEST_F(PluginApiTest, RefusalsAreErrReplies) {
+  using Refusal = RequestHandler::Refusal;
+  EXPECT_EQ(api_->refusal(Refusal::kTooManyStreams, 256),
+            R"x({"Err":"logguard: too many docker logs streams (256)"})x");
+  EXPECT_EQ(api_->refusal(Refusal::kBodyTooLarge, 1000),
+            R"({"Err":"logguard: request body over 1000 bytes"})");
+  EXPECT_NE(json::parse(api_->refusal(Refusal::kNoThread, 0)).value("Err", ""), "");
 }
 
 }  // namespace
