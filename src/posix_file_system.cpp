@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <system_error>
@@ -15,9 +17,18 @@ namespace logguard {
 namespace {
 
 // Dirty data is handed to the disk every this many bytes of a file (as
-// RocksDB's bytes_per_sync), so the kernel never holds seconds of log data
-// that a journal commit would have to flush ahead of someone else's fsync.
-constexpr uint64_t kWriteBehindBytes = 1 << 20;
+// RocksDB's bytes_per_sync), or once it is this old, so the kernel never
+// holds seconds of log data that a journal commit would have to flush ahead
+// of someone else's fsync. The age bound matters with many files: each
+// writes slowly, but together they would leave a lot dirty.
+constexpr uint64_t kWriteBehindBytes = 256 * 1024;
+constexpr int64_t kWriteBehindNanos = 250'000'000;
+
+int64_t monotonic_nanos() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 class PosixWritableFile : public WritableFile {
  public:
@@ -34,7 +45,13 @@ class PosixWritableFile : public WritableFile {
       data.remove_prefix(static_cast<size_t>(n));
       position_ += static_cast<uint64_t>(n);
     }
-    if (position_ - handed_ >= kWriteBehindBytes) write_behind();
+    if (position_ - handed_ >= kWriteBehindBytes) {
+      write_behind();
+    } else if (position_ > handed_) {
+      const int64_t now = monotonic_nanos();
+      if (dirty_since_ == 0) dirty_since_ = now;
+      if (now - dirty_since_ >= kWriteBehindNanos) write_behind();
+    }
   }
 
   void write_at(uint64_t offset, std::string_view data) override {
@@ -54,7 +71,10 @@ class PosixWritableFile : public WritableFile {
     handed_ = position_;
   }
 
-  void close() override { fd_.close_checked(path_); }
+  void close() override {
+    if (fd_.get() >= 0 && position_ > handed_) write_behind();
+    fd_.close_checked(path_);
+  }
 
  private:
   // Starts write-back of what was appended since the last call and returns at
@@ -63,12 +83,14 @@ class PosixWritableFile : public WritableFile {
     ::sync_file_range(fd_.get(), static_cast<off64_t>(handed_),
                       static_cast<off64_t>(position_ - handed_), SYNC_FILE_RANGE_WRITE);
     handed_ = position_;
+    dirty_since_ = 0;
   }
 
   UniqueFd fd_;
   std::string path_;
   uint64_t position_;  // end of file as this writer knows it
   uint64_t handed_;    // bytes before this were handed to the disk
+  int64_t dirty_since_ = 0;  // monotonic time of the oldest bytes not handed over
 };
 
 class PosixReadableFile : public ReadableFile {

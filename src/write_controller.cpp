@@ -15,8 +15,10 @@ WriteController::WriteController(WriteControllerConfig config)
 void WriteController::on_probe(int64_t mono_now, int64_t latency_nanos) {
   worst_latency_ = std::max(worst_latency_, latency_nanos);
   // Above half the target the queue is building: stop growing before it
-  // reaches the target (the neutral band of delay-based control).
-  healthy_ = latency_nanos <= config_.target_nanos / 2;
+  // reaches the target (the neutral band of delay-based control), and for a
+  // whole window, as filesystems flush in periodic bursts (ext4 commits its
+  // journal every 5 s) and the budget must fit those too.
+  if (latency_nanos > config_.target_nanos / 2) last_slow_ = mono_now;
   if (latency_nanos > config_.target_nanos) congested(mono_now, latency_nanos);
 }
 
@@ -25,15 +27,17 @@ void WriteController::on_tick(int64_t mono_now, int64_t in_flight_nanos, double 
   last_tick_ = mono_now;
   if (in_flight_nanos > config_.target_nanos) {
     worst_latency_ = std::max(worst_latency_, in_flight_nanos);
-    healthy_ = false;
+    last_slow_ = mono_now;
     congested(mono_now, in_flight_nanos);
     return;
   }
-  if (!healthy_ || mono_now < hold_until_ || used_rate < 0.5 * rate_) return;
+  const bool healthy = last_slow_ == 0 || mono_now - last_slow_ >= kHealthyWindowNanos;
+  if (!healthy || mono_now < hold_until_ || used_rate < 0.5 * rate_) return;
   const double seconds = static_cast<double>(elapsed) / 1e9;
-  // Slow start until the disk first pushes back: a busy node must not wait
-  // minutes for a budget its disk can carry.
-  const double step = slow_start_ ? rate_ * seconds : kIncreasePerSecond * seconds;
+  // Faster growth until the disk first pushes back: a busy node must not
+  // wait minutes for a budget its disk can carry.
+  const double step =
+      slow_start_ ? rate_ * kSlowStartPerSecond * seconds : kIncreasePerSecond * seconds;
   rate_ = std::min(config_.ceiling, rate_ + step);
 }
 

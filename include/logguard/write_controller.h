@@ -12,10 +12,12 @@
 //    is far over the target), at most once per hold period (the latency
 //    seen, between 1 and 3 s): the queue a cut drains takes that long to show
 //    in the probes, as TCP cuts once per round trip.
-//  - While probes stay under half the target and the budget is in use (at
-//    least half of it written over the last tick), it grows by
-//    kIncreasePerSecond; between half the target and the target it holds.
-//    Until the first cut it doubles every second instead (TCP's slow start),
+//  - While no probe of the last 5 s took over half the target and the
+//    budget is in use (at least half of it written over the last tick), it
+//    grows by kIncreasePerSecond; otherwise it holds. The window covers the
+//    periodic flushes of filesystems (ext4 commits every 5 s): the budget
+//    must fit those bursts too, not just the calm between them. Until the
+//    first cut it grows by a quarter a second instead (a gentle slow start),
 //    so a busy node on a fast disk is not held back for minutes.
 //    An idle budget does not grow: the first flood after a quiet hour must
 //    not meet a budget the disk has never been shown to carry.
@@ -42,6 +44,9 @@ class WriteController {
   static constexpr double kIncreasePerSecond = 2e6;
   static constexpr int64_t kMinHoldNanos = 1'000'000'000;
   static constexpr int64_t kMaxHoldNanos = 3'000'000'000;
+  // Growth needs this long without a probe over half the target.
+  static constexpr int64_t kHealthyWindowNanos = 5'000'000'000;
+  static constexpr double kSlowStartPerSecond = 0.25;
 
   explicit WriteController(WriteControllerConfig config);
 
@@ -67,7 +72,7 @@ class WriteController {
   double reported_rate_;
   int64_t hold_until_ = 0;      // no cut and no growth before this
   int64_t last_tick_ = 0;
-  bool healthy_ = false;        // the last completed probe met the target
+  int64_t last_slow_ = 0;      // the last probe over half the target; 0: none yet
   bool slow_start_ = true;      // no cut yet
   int64_t worst_latency_ = 0;   // since the last report
 };
