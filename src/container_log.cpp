@@ -33,6 +33,16 @@ std::vector<Record> ContainerLog::tail(size_t max_bytes, const DecompressFn& dec
   return read_log_tail(fs_, *directory_, max_bytes, decompress);
 }
 
+// Someone deleted the log directory under a running container: notice it
+// within a second and start the file again, rather than writing into a
+// file nobody can see.
+void ContainerLog::check_in_place_locked() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - checked_ < std::chrono::seconds(1)) return;
+  checked_ = now;
+  file_.ensure_in_place();
+}
+
 void ContainerLog::open_locked() {
   if (opened_) return;  // a second session of a live container
   file_.open();

@@ -78,6 +78,11 @@ bool LogDirectory::has_writer() const {
   return writers_ > 0;
 }
 
+void LogDirectory::rescan_after_removal(int max_file) {
+  std::lock_guard lock(mu_);
+  recover_locked(max_file);
+}
+
 bool LogDirectory::rescan_if_needed(int max_file) {
   if (!needs_rescan_) return false;
   std::lock_guard lock(mu_);

@@ -84,6 +84,17 @@ void LogFile::ensure_current() {
   written_ = fs_.file_size(dir_->current_path()).value_or(0);
 }
 
+void LogFile::ensure_in_place() {
+  if (!current_ || fs_.entry_type(dir_->current_path()) != EntryType::kMissing) return;
+  spdlog::warn("{}: deleted while in use; starting it again", dir_->current_path());
+  flush();  // into the deleted file: those records went with it
+  std::unique_ptr<WritableFile> gone = std::move(current_);
+  log_errors("closing the deleted file", [&] { gone->close(); });
+  fs_.create_dirs(dir_->dir());
+  dir_->rescan_after_removal(rotation_.max_file);
+  ensure_current();
+}
+
 void LogFile::append(std::string_view record, int64_t time_nanos) {
   if (dir_->rescan_if_needed(rotation_.max_file)) submit_compressions();
   if (rotation_.max_size > 0 && current_size() > 0 && current_size() >= rotation_.max_size) {

@@ -12,10 +12,15 @@
 namespace logguard {
 namespace {
 
+// One log-opt: its key, the plugin setting that supplies its node-wide
+// default, its built-in default (the only place defaults are written;
+// config.json mirrors them, which a unit test checks), what it wants, and
+// whether a value is valid.
 struct Spec {
   std::string_view key;
-  std::string_view env;   // plugin setting that supplies the default
-  std::string_view want;  // completes "want ..." in errors
+  std::string_view env;
+  std::string_view builtin;  // "" for line-burst: derived from line-rate
+  std::string_view want;     // completes "want ..." in errors
   bool (*valid)(std::string_view value);
 };
 
@@ -52,11 +57,24 @@ std::optional<bool> parse_bool(std::string_view s) {
   return std::nullopt;
 }
 
+// Every rotation renames each kept file: more files make rotation costly.
+constexpr int kMaxFileLimit = 100;
+// A smaller file would rotate on nearly every record and flood the compressor.
+constexpr uint64_t kMinMaxSize = 10'000;
+
 std::optional<int> parse_max_file(std::string_view s) {
   int n = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc() || end != s.data() + s.size() || n < 1) return std::nullopt;
+  if (ec != std::errc() || end != s.data() + s.size() || n < 1 || n > kMaxFileLimit) {
+    return std::nullopt;
+  }
   return n;
+}
+
+std::optional<uint64_t> file_size_limit(std::string_view s) {
+  auto v = parse_size(s);
+  if (!v || *v < kMinMaxSize) return std::nullopt;
+  return v;
 }
 
 std::optional<Codec> parse_codec(std::string_view s) {
@@ -68,23 +86,24 @@ std::optional<Codec> parse_codec(std::string_view s) {
   return std::nullopt;
 }
 
-const Spec kRate{"rate", "RATE", "a size such as 1m or 512k (or off)",
+const Spec kRate{"rate", "RATE", "1m", "a size such as 1m or 512k (or off)",
                  [](std::string_view v) { return parse_rate(v).has_value(); }};
-const Spec kBurst{"burst", "BURST", "a positive size such as 10m or 512k",
+const Spec kBurst{"burst", "BURST", "10m", "a positive size such as 10m or 512k",
                   [](std::string_view v) { return positive_size(v).has_value(); }};
-const Spec kLineRate{"line-rate", "LINE_RATE", "a number of lines per second such as 100 (or off)",
+const Spec kLineRate{"line-rate", "LINE_RATE", "off",
+                     "a number of lines per second such as 100 (or off)",
                      [](std::string_view v) { return parse_count_rate(v).has_value(); }};
-const Spec kLineBurst{"line-burst", "LINE_BURST", "a positive number of lines such as 1000",
+const Spec kLineBurst{"line-burst", "LINE_BURST", "", "a positive number of lines such as 1000",
                       [](std::string_view v) { return positive_count(v).has_value(); }};
-const Spec kOnLimit{"on-limit", "ON_LIMIT", "drop or block",
+const Spec kOnLimit{"on-limit", "ON_LIMIT", "drop", "drop or block",
                     [](std::string_view v) { return parse_on_limit(v).has_value(); }};
-const Spec kDropNotice{"drop-notice", "DROP_NOTICE", "true or false",
+const Spec kDropNotice{"drop-notice", "DROP_NOTICE", "true", "true or false",
                        [](std::string_view v) { return parse_bool(v).has_value(); }};
-const Spec kMaxSize{"max-size", "MAX_SIZE", "a positive size such as 20m or 512k",
-                    [](std::string_view v) { return positive_size(v).has_value(); }};
-const Spec kMaxFile{"max-file", "MAX_FILE", "a whole number of at least 1",
+const Spec kMaxSize{"max-size", "MAX_SIZE", "20m", "a size of at least 10k such as 20m or 512k",
+                    [](std::string_view v) { return file_size_limit(v).has_value(); }};
+const Spec kMaxFile{"max-file", "MAX_FILE", "5", "a whole number from 1 to 100",
                     [](std::string_view v) { return parse_max_file(v).has_value(); }};
-const Spec kCompress{"compress", "COMPRESS", "true, false, gzip or zstd",
+const Spec kCompress{"compress", "COMPRESS", "true", "true, false, gzip or zstd",
                      [](std::string_view v) { return parse_codec(v).has_value(); }};
 
 const Spec* const kSpecs[] = {&kRate,       &kBurst,   &kLineRate, &kLineBurst, &kOnLimit,
@@ -122,13 +141,14 @@ void check_known(const LogOpts& opts) {
   }
 }
 
-// The option's parsed value, or fallback when it is absent; throws if invalid.
+// The option's parsed value, its built-in default when it is absent; throws
+// if invalid.
 template <typename T, typename Parse>
-T value_of(const LogOpts& opts, const Spec& spec, Parse parse, T fallback) {
+T value_of(const LogOpts& opts, const Spec& spec, Parse parse) {
   auto it = opts.find(std::string(spec.key));
-  if (it == opts.end()) return fallback;
-  auto v = parse(it->second);
-  if (!v) invalid(spec.key, it->second, spec.want);
+  const std::string_view text = it == opts.end() ? spec.builtin : std::string_view(it->second);
+  auto v = parse(text);
+  if (!v) invalid(spec.key, text, spec.want);
   return static_cast<T>(*v);
 }
 
@@ -183,18 +203,19 @@ ContainerOptions parse_container_options(const LogOpts& log_opts, const LogOpts&
 
   ContainerOptions out;
   LimitOptions& l = out.limits;
-  l.bytes_per_sec = value_of<double>(opts, kRate, parse_rate, 1e6);
-  l.burst_bytes = value_of<double>(opts, kBurst, positive_size, 10e6);
-  l.lines_per_sec = value_of<double>(opts, kLineRate, parse_count_rate, 0.0);
-  l.burst_lines =
-      value_of<double>(opts, kLineBurst, positive_count, std::max(10 * l.lines_per_sec, 1.0));
-  l.on_limit = value_of<OnLimit>(opts, kOnLimit, parse_on_limit, OnLimit::kDrop);
-  l.drop_notice = value_of<bool>(opts, kDropNotice, parse_bool, true);
+  l.bytes_per_sec = value_of<double>(opts, kRate, parse_rate);
+  l.burst_bytes = value_of<double>(opts, kBurst, positive_size);
+  l.lines_per_sec = value_of<double>(opts, kLineRate, parse_count_rate);
+  // Ten seconds of line-rate (at least 1), the ratio of the byte defaults.
+  l.burst_lines = opts.count("line-burst") ? value_of<double>(opts, kLineBurst, positive_count)
+                                           : std::max(10 * l.lines_per_sec, 1.0);
+  l.on_limit = value_of<OnLimit>(opts, kOnLimit, parse_on_limit);
+  l.drop_notice = value_of<bool>(opts, kDropNotice, parse_bool);
 
   RotationOptions& r = out.rotation;
-  r.max_size = value_of<uint64_t>(opts, kMaxSize, positive_size, 20'000'000);
-  r.max_file = value_of<int>(opts, kMaxFile, parse_max_file, 5);
-  r.codec = value_of<Codec>(opts, kCompress, parse_codec, Codec::kGzip);
+  r.max_size = value_of<uint64_t>(opts, kMaxSize, file_size_limit);
+  r.max_file = value_of<int>(opts, kMaxFile, parse_max_file);
+  r.codec = value_of<Codec>(opts, kCompress, parse_codec);
   if (r.max_file == 1 && r.codec != Codec::kNone) {
     if (opts.count("compress")) {
       throw OptionError("logguard: compress=" + std::string(codec_name(r.codec)) +
@@ -205,6 +226,12 @@ ContainerOptions parse_container_options(const LogOpts& log_opts, const LogOpts&
     r.codec = Codec::kNone;
   }
   return out;
+}
+
+LogOpts builtin_log_opts() {
+  LogOpts opts;
+  for (const Spec* spec : kSpecs) opts[std::string(spec->env)] = std::string(spec->builtin);
+  return opts;
 }
 
 LogOpts default_log_opts_from_env(const std::function<const char*(const char*)>& getenv) {

@@ -5,6 +5,7 @@
 // and the files have exactly one owner in the process.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,17 +41,20 @@ class ContainerLog {
   void write(Fn&& append_records) {
     std::lock_guard lock(mu_);
     open_locked();  // retried here if opening failed before (a disk that came back)
+    check_in_place_locked();
     append_records(file_);
     file_.flush();
   }
 
  private:
   void open_locked();
+  void check_in_place_locked();
 
   std::string dir_;
   std::shared_ptr<LogWatch> watch_;
   std::mutex mu_;
   bool opened_ = false;  // guarded by mu_
+  std::chrono::steady_clock::time_point checked_{};  // guarded by mu_
   FileSystem& fs_;
   std::shared_ptr<LogDirectory> directory_;
   LogFile file_;

@@ -50,6 +50,8 @@ class LogDirectory {
   void detach_writer();
   // Whether a writer is attached (the container has a live session).
   bool has_writer() const;
+  // Rebuilds from disk after files were deleted behind its back.
+  void rescan_after_removal(int max_file);
   // Rebuilds from disk if a failed operation left the names in doubt.
   // Returns whether it did (the caller then offers compressions again).
   bool rescan_if_needed(int max_file);

@@ -53,6 +53,11 @@ class LogFile {
   // Flushes and closes. Compressions already queued still finish: they hold
   // the LogDirectory. Safe to call twice.
   void close();
+  // If the current file (or its whole directory) was deleted behind the
+  // writer's back, starts a new one where it belongs, recreating the
+  // directory; writes would otherwise go on into a file nobody can see.
+  // Cheap (one stat); the caller decides how often.
+  void ensure_in_place();
 
   // Bytes in the current file, written plus buffered.
   uint64_t current_size() const { return written_ + buffer_.size(); }

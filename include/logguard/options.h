@@ -3,18 +3,24 @@
 // which option is wrong and what it wants. Docker shows the message of a
 // failed StartLogging to whoever ran `docker run`.
 //
-// | log-opt      | meaning                                             | default   |
-// |--------------|-----------------------------------------------------|-----------|
-// | rate         | bytes/s for stdout+stderr together, a size (below)  | 1m        |
-// |              | with optional "/s"; "0" or "off" = unlimited        |           |
-// | burst        | byte bucket capacity, a positive size               | 10m       |
-// | line-rate    | lines/s, a number with optional "/s"; 0/off = off   | off       |
-// | line-burst   | line bucket capacity, a positive number             | see below |
-// | on-limit     | drop | block (stop reading: backpressure)           | drop      |
-// | drop-notice  | bool: write a notice into the log about drops       | true      |
-// | max-size     | rotate at this size, a positive size                | 20m       |
-// | max-file     | files kept including the current one, >= 1          | 5         |
-// | compress     | true/gzip, zstd, false                              | true      |
+// | log-opt      | meaning                                             |
+// |--------------|-----------------------------------------------------|
+// | rate         | bytes/s for stdout+stderr together, a size (below)  |
+// |              | with optional "/s"; "0" or "off" = unlimited        |
+// | burst        | byte bucket capacity, a positive size               |
+// | line-rate    | lines/s, a number with optional "/s"; 0/off = off   |
+// | line-burst   | line bucket capacity, a positive number             |
+// | on-limit     | drop | block (stop reading: backpressure)           |
+// | drop-notice  | bool: write a notice into the log about drops       |
+// | max-size     | rotate at this size, at least 10k                   |
+// | max-file     | files kept including the current one, 1 to 100      |
+// | compress     | true/gzip, zstd, false                              |
+//
+// The built-in defaults are written once, in options.cpp's table
+// (builtin_log_opts() lists them; config.json mirrors them, checked by a
+// test). The bounds of max-size and max-file keep rotation cheap: every
+// rotation renames each kept file, and a tiny max-size would rotate on every
+// record.
 //
 // Sizes are parse_size's (size_parse.h): decimal like Docker's max-size
 // ("10m" = 10,000,000), "KiB"/"MiB" binary. Booleans take Go's ParseBool
@@ -95,5 +101,9 @@ ContainerOptions parse_container_options(const LogOpts& log_opts, const LogOpts&
 // variables are left out. Validates them so a bad setting fails at start;
 // the OptionError names the variable.
 LogOpts default_log_opts_from_env(const std::function<const char*(const char*)>& getenv);
+
+// The built-in defaults by plugin setting name (RATE -> "1m", ..., LINE_BURST
+// -> "": derived from line-rate).
+LogOpts builtin_log_opts();
 
 }  // namespace logguard

@@ -287,23 +287,25 @@ class RestartTest(PluginRestartCase):
 
         Here: 5,000 lines with max-size=200k, max-file=10 (rotations, gzip), then the plugin is
         disabled, the container prints 300 more lines (30 kB, under the FIFO's 64 KiB: it does
-        not block) and exits; the plugin is enabled 3 s after the disable."""
+        not block) and exits; the plugin is enabled 1 s after the exit."""
         before, after = 5000, 300
         fifos = self.fifos()
-        cid = self.start("%s; sleep 2; %s" % (harness.numbered_lines(before, WIDTH),
+        cid = self.start("%s; sleep 3; %s" % (harness.numbered_lines(before, WIDTH),
                                               harness.numbered_lines(after, WIDTH, before + 1)),
                          **{"max-size": "200k", "max-file": "10"})
         pid = self.engine.inspect(cid)["State"]["Pid"]
-        self.assertTrue(wait_until(lambda: len(container_files(self.engine.log_dir(cid), cid))
-                                   >= 3, 20, 0.05))
+        directory = self.engine.log_dir(cid)
+        self.assertTrue(wait_until(lambda: len(container_files(directory, cid)) >= 3 and
+                                   os.path.getsize(self.engine.log_path(cid)) > 0, 20, 0.05))
         self.engine.docker("plugin", "disable", "-f", harness.PLUGIN)
         disabled = time.monotonic()
+        last = max(int(r["log"][:8]) for r in all_records(directory, cid))
+        self.assertEqual(last, before, "the last lines came before the disable")
         # Not docker inspect: the engine holds the container while StopLogging retries.
         self.assertTrue(wait_until(lambda: not os.path.exists("/proc/%d" % pid), 10, 0.05),
                         "the container did not exit while the plugin was down")
         exited = time.monotonic()
-        self.assertLess(exited - disabled, 3)
-        time.sleep(3 - (exited - disabled))
+        time.sleep(1)
         self.engine.docker("plugin", "enable", "--timeout", "0", harness.PLUGIN)
         self.assertEqual(self.wait_exit(cid, 30), 0)
         print("\n    exited %.1f s after the disable; docker wait returned %.1f s after the exit"
@@ -377,7 +379,7 @@ class LiveRestoreRestartTest(PluginRestartCase):
     process writes to any more.
     Its own engine (--live-restore), started for this class."""
 
-    COUNT = 700  # lines per container, ~10 s
+    COUNT = 400  # lines per container, ~6 s
 
     @classmethod
     def setUpClass(cls):
@@ -416,12 +418,10 @@ class LiveRestoreRestartTest(PluginRestartCase):
     def started_sessions(self, cid):
         return self.plugin_log().count("logging container %s " % cid[:12])
 
-    def follow_to_the_end(self, cid):
-        """A `docker logs -f` started now: its numbers, once it returned by itself; fails if it
-        is still following 20 s after the container ended."""
-        follower = Follower(self.engine, cid)
+    def follower_result(self, follower, cid):
+        """The numbers a `docker logs -f` got, once it returned by itself; fails if it still
+        follows 20 s after the container ended (call after the container ended)."""
         try:
-            self.assertEqual(self.wait_exit(cid, 60), 0)
             status = follower.wait(20)
         finally:
             follower.kill()
@@ -449,12 +449,14 @@ class LiveRestoreRestartTest(PluginRestartCase):
         self.assertEqual(self.engine.plugin_pid(), plugin, "the plugin did not survive")
         self.assertTrue(wait_until(lambda: self.started_sessions(cid) == 2, 10),
                         "no StartLogging for the restored container:\n" + self.plugin_log())
-        followed = self.follow_to_the_end(cid)
-        self.assertEqual(sequence_problems(followed, self.COUNT), "", "docker logs -f")
+        follower = Follower(self.engine, cid)
+        self.assertEqual(self.wait_exit(cid, 60), 0)
         self.assertEqual(sequence_problems(self.numbers_in_files(cid), self.COUNT), "",
                          "the files; plugin log:\n" + self.plugin_log())
         out, _ = self.engine.logs(cid)
         self.assertEqual(sequence_problems([int(x) for x in out.split()], self.COUNT), "")
+        followed = self.follower_result(follower, cid)
+        self.assertEqual(sequence_problems(followed, self.COUNT), "", "docker logs -f")
         self.assert_forgotten(cid)
 
     def test_daemon_restart_plugin_restarted_with_it(self):
@@ -481,15 +483,19 @@ class LiveRestoreRestartTest(PluginRestartCase):
         self.new_plugin_pid(plugin)
         self.assertTrue(wait_until(lambda: self.started_sessions(cid) == 2, 10),
                         "no StartLogging for the restored container:\n" + self.plugin_log())
-        followed = self.follow_to_the_end(cid)
-        self.assert_forgotten(cid)
+        follower = Follower(self.engine, cid)
+        self.assertEqual(self.wait_exit(cid, 60), 0)
         numbers = self.numbers_in_files(cid)
         lost = sorted(set(range(1, self.COUNT + 1)) - set(numbers))
         print("\n    lines lost with the old FIFO: %s" % (ranges(lost) or "none"), flush=True)
         self.assertEqual(numbers, sorted(set(numbers)), "repeated or out of order")
         self.assertEqual(numbers[-1], self.COUNT)
         self.assertTrue(not lost or lost[-1] - lost[0] + 1 == len(lost), ranges(lost))
+        out, _ = self.engine.logs(cid)
+        self.assertEqual([int(x) for x in out.split()], numbers, "docker logs")
+        followed = self.follower_result(follower, cid)
         self.assertEqual(followed, numbers, "docker logs -f")
+        self.assert_forgotten(cid)
 
 
 if __name__ == "__main__":

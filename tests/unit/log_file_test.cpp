@@ -510,6 +510,21 @@ TEST(LogFile, OpenCutsOffACurrentFileWithoutAnyWholeRecord) {
   EXPECT_EQ(records_in(fs.read_all(kCurrent)), (std::vector<int>{1}));
 }
 
+TEST(LogFile, ADirectoryDeletedUnderTheWriterIsStartedAgain) {
+  FakeFileSystem fs;
+  auto f = Process(fs).log({40, 3, Codec::kNone}, nullptr, nullptr);
+  f->open();
+  write(*f, 0, 5);  // .2 {0,1} .1 {2,3} current {4}
+  for (const auto& [path, content] : fs.files()) fs.remove(path);
+  fs.remove_dir(kDir);
+  f->ensure_in_place();
+  write(*f, 5, 6);
+  EXPECT_EQ(all_records(fs), (std::vector<int>{5}));
+  f->ensure_in_place();  // in place: nothing happens
+  write(*f, 6, 7);
+  EXPECT_EQ(all_records(fs), (std::vector<int>{5, 6}));
+}
+
 TEST(LogFile, RecoveryWithMaxFileOneDropsRotatedFiles) {
   FakeFileSystem fs;
   fs.put(kCurrent, rec(1));

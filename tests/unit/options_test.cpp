@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "logguard/node_settings.h"
 
 namespace logguard {
 namespace {
@@ -136,15 +141,22 @@ TEST(Options, InvalidValuesNameOptionValueAndWant) {
   EXPECT_EQ(error_of({{"drop-notice", "maybe"}}),
             "logguard: invalid drop-notice \"maybe\": want true or false");
   EXPECT_EQ(error_of({{"max-size", "0"}}),
-            "logguard: invalid max-size \"0\": want a positive size such as 20m or 512k");
+            "logguard: invalid max-size \"0\": want a size of at least 10k such as 20m or 512k");
   EXPECT_EQ(error_of({{"max-size", "-1"}}),
-            "logguard: invalid max-size \"-1\": want a positive size such as 20m or 512k");
+            "logguard: invalid max-size \"-1\": want a size of at least 10k such as 20m or 512k");
   EXPECT_EQ(error_of({{"max-file", "0"}}),
-            "logguard: invalid max-file \"0\": want a whole number of at least 1");
+            "logguard: invalid max-file \"0\": want a whole number from 1 to 100");
   EXPECT_EQ(error_of({{"max-file", "2.5"}}),
-            "logguard: invalid max-file \"2.5\": want a whole number of at least 1");
+            "logguard: invalid max-file \"2.5\": want a whole number from 1 to 100");
   EXPECT_EQ(error_of({{"max-file", "99999999999"}}),
-            "logguard: invalid max-file \"99999999999\": want a whole number of at least 1");
+            "logguard: invalid max-file \"99999999999\": want a whole number from 1 to 100");
+  // Bounds that keep rotation cheap.
+  EXPECT_EQ(error_of({{"max-file", "101"}}),
+            "logguard: invalid max-file \"101\": want a whole number from 1 to 100");
+  EXPECT_EQ(error_of({{"max-size", "9999"}}),
+            "logguard: invalid max-size \"9999\": want a size of at least 10k such as 20m or 512k");
+  EXPECT_EQ(parse_container_options({{"max-size", "10k"}, {"max-file", "100"}}, {}).rotation.max_file,
+            100);
   EXPECT_EQ(error_of({{"compress", "lz4"}}),
             "logguard: invalid compress \"lz4\": want true, false, gzip or zstd");
 }
@@ -191,11 +203,31 @@ TEST(Options, BadPluginSettingNamesTheVariable) {
             "logguard: invalid plugin setting RATE \"fast\": want a size such as 1m or 512k (or "
             "off)");
   EXPECT_EQ(error_for({{"MAX_FILE", "0"}}),
-            "logguard: invalid plugin setting MAX_FILE \"0\": want a whole number of at least 1");
+            "logguard: invalid plugin setting MAX_FILE \"0\": want a whole number from 1 to 100");
   EXPECT_EQ(error_for({{"MAX_FILE", "1"}, {"COMPRESS", "true"}}),
             "logguard: plugin setting COMPRESS=true needs MAX_FILE of at least 2 (with one file "
             "nothing is rotated, so there is nothing to compress)");
   EXPECT_EQ(error_for({{"MAX_FILE", "1"}, {"COMPRESS", "false"}}), "no error");
+}
+
+// config.json carries the plugin settings' defaults for `docker plugin
+// inspect`; they must be the built-in ones, written once in options.cpp.
+TEST(Options, ConfigJsonMirrorsTheBuiltInDefaults) {
+  std::ifstream in(std::string(LOGGUARD_SOURCE_DIR) + "/config.json");
+  ASSERT_TRUE(in) << "config.json";
+  auto manifest = nlohmann::json::parse(in);
+  std::map<std::string, std::string> env;
+  for (const auto& e : manifest.at("env")) env[e.at("name")] = e.at("value");
+  for (const auto& [name, value] : builtin_log_opts()) {
+    ASSERT_TRUE(env.count(name)) << name << " is not a setting in config.json";
+    EXPECT_EQ(env[name], value) << name;
+  }
+  NodeSettings node;
+  EXPECT_EQ(env["NODE_WRITE_RATE"], "auto");
+  EXPECT_EQ(env["NODE_MAX_DISK"], node.max_disk.describe());
+  EXPECT_EQ(env["NODE_MIN_FREE"], node.min_free.describe());
+  EXPECT_EQ(parse_duration(env["NODE_LATENCY_TARGET"]), node.latency_target_nanos);
+  EXPECT_EQ(parse_duration(env["RETAIN"]), node.retain_nanos);
 }
 
 }  // namespace
