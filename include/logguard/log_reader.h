@@ -3,14 +3,19 @@
 // semantics (docker-plugin-protocol.md §4.3, §6.3).
 //
 // Files: rotated "<base>.N" … "<base>.1" (each possibly ".gz" or ".zst"),
-// then the current "<base>"; "*.tmp" and other names are ignored. Readers
-// take no lock the writer holds: they open the files up front (descriptors
-// survive the writer's renames) and snapshot the current file's size.
+// then the current "<base>" (log_names.h). Readers take no lock the writer
+// holds: they open the current file first and snapshot its size, then find
+// the rotated files before it with a RotationWalker (rotation_walker.h),
+// which needs no moment when the files hold still. A file is closed once
+// read: a follower keeps only the file it follows open, so files deleted by
+// max-file free their space while `docker logs -f` runs.
 //
 // Cost: tail N reads the newest files backwards and touches older (possibly
 // compressed) files only when the newer ones hold fewer than N records; since
-// skips compressed files by their lastTime and binary-searches plain files,
-// so neither grows with the history they skip.
+// skips compressed files by their lastTime and binary-searches plain files
+// (log_seek.h), so neither grows with the history they skip. A follower
+// waits in poll() on its LogWatch and the client's socket: idle, it costs no
+// CPU.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +23,9 @@
 #include <string>
 
 #include "logguard/json_record.h"
+#include "logguard/log_input.h"
 #include "logguard/log_watch.h"
+#include "logguard/read_reporter.h"
 
 namespace logguard {
 
@@ -35,11 +42,18 @@ class RecordSink {
   virtual ~RecordSink() = default;
   // Delivers one record; false when the client went away (reading stops).
   virtual bool write(const Record& record) = 0;
-  // Sends what write() buffered; called before reading waits (follow) and at
-  // the end. False when the client went away.
+  // Sends what write() buffered. read_logs calls it before every wait while
+  // following (so nothing read sits in a buffer while it sleeps); the stream
+  // also flushes at the end. False when the client went away.
   virtual bool flush() { return true; }
   // A socket whose hang-up (POLLRDHUP) ends an idle follow; -1 if none.
   virtual int hangup_fd() const { return -1; }
+};
+
+// Where reading gets its files and tells what it skipped.
+struct ReadEnv {
+  InputFiles* files = nullptr;       // null: the real files (posix_input_files())
+  ReadReporter* reporter = nullptr;  // null: the plugin's log (LoggingReadReporter)
 };
 
 // Streams the records of <dir>/<base_name> and its rotations to sink.
@@ -48,9 +62,10 @@ class RecordSink {
 // notifications and returns once the watch is closed and everything written
 // before that was delivered, when until is passed, or when the client leaves.
 // Rotations while following are followed without loss or duplicates.
-// Corrupt lines and unreadable files are skipped with a warning; throws
-// std::system_error only if the directory cannot be listed or waiting fails.
+// Corrupt lines and unreadable files are skipped and reported; throws
+// std::system_error only if a name cannot be looked up (other than missing)
+// or waiting fails.
 void read_logs(const std::string& dir, const std::string& base_name, const ReadRequest& request,
-               RecordSink& sink, std::shared_ptr<LogWatch> watch);
+               RecordSink& sink, std::shared_ptr<LogWatch> watch, const ReadEnv& env = {});
 
 }  // namespace logguard
