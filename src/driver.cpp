@@ -23,7 +23,8 @@ Driver::Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
       compressor_(compressor),
       store_(store),
       gates_(gates),
-      clock_(clock) {}
+      clock_(clock),
+      kube_links_(fs, config_.root) {}
 
 Driver::~Driver() { shutdown(); }
 
@@ -141,6 +142,12 @@ void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<Conta
     opened("");
   } catch (const std::exception& e) {
     opened(e.what());
+  }
+  try {
+    kube_links_.ensure(record.container_id, record.labels);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: cannot link the log for Kubernetes log collectors: {}",
+                 record.container_id.substr(0, 12), e.what());
   }
   log.reset();  // the session holds the log; it closes when the last session ends
   const bool ended = session->run();

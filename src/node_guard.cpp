@@ -73,6 +73,7 @@ NodeGuard::NodeGuard(NodeGuardConfig config, FileSystem& fs, LogDirectories& dir
     : config_(std::move(config)),
       fs_(fs),
       directories_(directories),
+      kube_links_(fs, config_.root),
       clock_(clock),
       space_(std::move(space)) {
   if (!space_) space_ = [root = config_.root] { return statvfs_space(root); };
@@ -241,6 +242,7 @@ uint64_t NodeGuard::evict(const LogRootUsage& usage, uint64_t bytes_to_free) {
       auto dir = directory(step.container_id);
       std::optional<uint64_t> got = step.current ? dir->remove_if_idle() : dir->evict_oldest();
       if (!got) continue;  // the container came back to life, or the file went meanwhile
+      if (step.current) remove_kube_links(step.container_id);
       freed += *got;
       spdlog::info("node guard: deleted {} of the log of {} ({}) to keep the log disk within its "
                    "limits",
@@ -259,12 +261,28 @@ bool NodeGuard::remove_logs(const std::string& container_id, const char* why) {
   if (live(container_id)) return false;
   auto freed = directory(container_id)->remove_if_idle();
   if (!freed) return false;
+  remove_kube_links(container_id);
   spdlog::info("removed the logs of {} ({}): {}", container_id.substr(0, 12), format_size(*freed),
                why);
   return true;
 }
 
+void NodeGuard::remove_kube_links(const std::string& container_id) {
+  try {
+    kube_links_.remove_for(container_id);
+  } catch (const std::exception& e) {
+    spdlog::warn("removing the Kubernetes log links of {}: {}", container_id.substr(0, 12),
+                 e.what());
+  }
+}
+
 void NodeGuard::follow_removals() {
+  // Links whose logs went while no plugin ran (or were deleted by hand).
+  try {
+    kube_links_.prune();
+  } catch (const std::exception& e) {
+    spdlog::warn("pruning the Kubernetes log links: {}", e.what());
+  }
   std::vector<std::string> ids;
   for (const std::string& name : fs_.list_dir(config_.root)) {
     if (is_container_id(name)) ids.push_back(name);

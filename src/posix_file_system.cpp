@@ -247,6 +247,25 @@ class PosixFileSystem : public FileSystem {
     }
   }
 
+  void create_symlink(const std::string& target, const std::string& path) override {
+    auto [dir, name] = split(path);
+    UniqueFd d = open_dir(dir);
+    if (::symlinkat(target.c_str(), d.get(), name.c_str()) != 0) throw_errno("symlink " + path);
+  }
+
+  std::optional<std::string> read_symlink(const std::string& path) override {
+    auto [dir, name] = split(path);
+    UniqueFd d = open_dir_if_present(dir);
+    if (d.get() < 0) return std::nullopt;
+    char buf[4096];
+    ssize_t n = ::readlinkat(d.get(), name.c_str(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == ENOENT || errno == EINVAL) return std::nullopt;
+      throw_errno("readlink " + path);
+    }
+    return std::string(buf, static_cast<size_t>(n));
+  }
+
   void sync_dir(const std::string& dir) override {
     UniqueFd fd = open_dir(dir, O_RDONLY);
     if (::fsync(fd.get()) != 0) throw_errno("fsync " + dir);

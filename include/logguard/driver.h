@@ -21,6 +21,7 @@
 #include "logguard/clock.h"
 #include "logguard/container_info.h"
 #include "logguard/container_log.h"
+#include "logguard/kube_links.h"
 #include "logguard/log_directory.h"
 #include "logguard/log_reader.h"
 #include "logguard/node_gate.h"
@@ -110,6 +111,7 @@ class Driver {
   SessionStore* store_;
   NodeGates* gates_;
   Clock& clock_;
+  KubeLinks kube_links_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;  // by FIFO path
   std::map<std::string, std::string> session_owner_;          // FIFO path -> container ID

@@ -68,6 +68,10 @@ class FileSystem {
   // Names (not paths) of the entries in dir; empty if dir is missing.
   virtual std::vector<std::string> list_dir(const std::string& dir) = 0;
   virtual void create_dirs(const std::string& dir) = 0;
+  // Makes path a symbolic link holding `target` (not followed, not checked).
+  virtual void create_symlink(const std::string& target, const std::string& path) = 0;
+  // The text of the symbolic link at path; nullopt if path is missing or not a link.
+  virtual std::optional<std::string> read_symlink(const std::string& path) = 0;
   // Makes renames and creations in dir durable (fsync of the directory).
   virtual void sync_dir(const std::string& dir) = 0;
 };
@@ -105,6 +109,12 @@ class FileSystemWrapper : public FileSystem {
   EntryType entry_type(const std::string& path) override { return target_.entry_type(path); }
   std::vector<std::string> list_dir(const std::string& dir) override { return target_.list_dir(dir); }
   void create_dirs(const std::string& dir) override { target_.create_dirs(dir); }
+  void create_symlink(const std::string& target, const std::string& path) override {
+    target_.create_symlink(target, path);
+  }
+  std::optional<std::string> read_symlink(const std::string& path) override {
+    return target_.read_symlink(path);
+  }
   void sync_dir(const std::string& dir) override { target_.sync_dir(dir); }
 
  private:

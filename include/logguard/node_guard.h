@@ -32,6 +32,7 @@
 #include "logguard/disk_usage.h"
 #include "logguard/driver.h"
 #include "logguard/file_system.h"
+#include "logguard/kube_links.h"
 #include "logguard/latency_probe.h"
 #include "logguard/log_directory.h"
 #include "logguard/node_budget.h"
@@ -91,6 +92,7 @@ class NodeGuard : public NodeGates {
   void run();
   uint64_t evict(const LogRootUsage& usage, uint64_t bytes_to_free);
   bool remove_logs(const std::string& container_id, const char* why);
+  void remove_kube_links(const std::string& container_id);
   std::shared_ptr<LogDirectory> directory(const std::string& container_id);
   bool live(const std::string& container_id);
   std::string describe(NodeGate::Limit limit) const;
@@ -99,6 +101,7 @@ class NodeGuard : public NodeGates {
   NodeGuardConfig config_;
   FileSystem& fs_;
   LogDirectories& directories_;
+  KubeLinks kube_links_;  // removed with the logs they name
   Clock& clock_;
   SpaceFn space_;
   std::shared_ptr<NodeBudget> budget_;

@@ -348,6 +348,39 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
   EXPECT_TRUE(store.load_all().empty());
 }
 
+// Containers started by kubelet get the link node log collectors look for;
+// a restarted plugin makes it again if it went.
+TEST_F(DriverTest, KubeletContainersGetTheirLogLinkAtStartAndReattach) {
+  SessionStore store(posix_file_system(), (dir_ / "state").string());
+  make_driver(posix_file_system(), &store);
+  auto fifo = make_fifo("k");
+  ContainerInfo kube = info("/k8s_app_web-1_default_uid_0");
+  kube.labels = {{"io.kubernetes.pod.name", "web-1"},
+                 {"io.kubernetes.pod.namespace", "default"},
+                 {"io.kubernetes.container.name", "app"}};
+  driver_->start_logging(fifo, kube);
+  const fs::path link = dir_ / "logs" / "containers" / ("web-1_default_app-" + kId + ".log");
+  engine_write(frame("stdout", "through the link"));
+  driver_->stop_logging(fifo);
+  ASSERT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::canonical(link), fs::canonical(log_path()));
+  driver_->shutdown();
+  fs::remove(link);
+  make_driver(posix_file_system(), &store);
+  driver_->reattach();
+  engine_write(frame("stdout", "again"));
+  driver_->stop_logging(fifo);
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(read_records(link).size(), 2u);
+}
+
+TEST_F(DriverTest, NoLogLinkWithoutKubeletsLabels) {
+  auto fifo = make_fifo("n");
+  driver_->start_logging(fifo, info("/web"));
+  driver_->stop_logging(fifo);
+  EXPECT_FALSE(fs::exists(dir_ / "logs" / "containers"));
+}
+
 TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
   SessionStore store(posix_file_system(), (dir_ / "state").string());
   make_driver(posix_file_system(), &store);

@@ -38,6 +38,7 @@ class FakeFileSystem : public FileSystem {
     std::lock_guard lock(crashed.mu_);
     for (const auto& [path, inode] : crashed.files_) fs->files_[path] = std::make_shared<std::string>(*inode);
     fs->dirs_ = crashed.dirs_;
+    fs->links_ = crashed.links_;
     return fs;
   }
 
@@ -135,12 +136,15 @@ class FakeFileSystem : public FileSystem {
     require_dir(parent(to), to);
     files_.erase(from);
     files_[to] = inode;
+    links_.erase(to);
+    if (links_.erase(from)) links_.insert(to);
   }
 
   void remove(const std::string& path) override {
     std::lock_guard lock(mu_);
     mutate();
     files_.erase(path);
+    links_.erase(path);
   }
 
   void remove_dir(const std::string& path) override {
@@ -175,7 +179,7 @@ class FakeFileSystem : public FileSystem {
   EntryType entry_type(const std::string& path) override {
     std::lock_guard lock(mu_);
     check_alive();
-    if (files_.count(path)) return EntryType::kFile;
+    if (files_.count(path)) return is_link(path) ? EntryType::kOther : EntryType::kFile;
     if (dirs_.count(path)) return EntryType::kDirectory;
     return EntryType::kMissing;
   }
@@ -205,6 +209,23 @@ class FakeFileSystem : public FileSystem {
     std::lock_guard lock(mu_);
     mutate();
     add_dirs(dir);
+  }
+
+  // A link is a file whose content is its target, marked as a link.
+  void create_symlink(const std::string& target, const std::string& path) override {
+    std::lock_guard lock(mu_);
+    mutate();
+    require_dir(parent(path), path);
+    if (files_.count(path)) throw std::system_error(EEXIST, std::generic_category(), path);
+    files_[path] = std::make_shared<std::string>(target);
+    links_.insert(path);
+  }
+  std::optional<std::string> read_symlink(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    check_alive();
+    auto it = files_.find(path);
+    if (it == files_.end() || !is_link(path)) return std::nullopt;
+    return *it->second;
   }
 
   void sync_dir(const std::string& dir) override {
@@ -305,6 +326,8 @@ class FakeFileSystem : public FileSystem {
   std::map<std::string, std::shared_ptr<std::string>> files_;
   std::set<std::string> dirs_;
   std::map<std::string, int64_t> modified_;
+  std::set<std::string> links_;
+  bool is_link(const std::string& path) const { return links_.count(path) != 0; }
   int mutations_ = 0;
   int crash_at_ = -1;
   int fail_at_ = -1;

@@ -177,6 +177,28 @@ TEST_F(RemovalTest, LogsFollowDockerRm) {
   EXPECT_EQ(told, std::vector<std::string>{id('b')});
 }
 
+TEST_F(RemovalTest, KubernetesLinksGoWithTheLogs) {
+  put(file('a'), 10, 0);
+  put(file('b'), 10, 0);
+  engine_has('a');
+  engine_has('b');
+  KubeLinks links(fs_, kRoot);
+  auto labels = [](const std::string& pod) {
+    return std::map<std::string, std::string>{{"io.kubernetes.pod.name", pod},
+                                              {"io.kubernetes.pod.namespace", "ns"},
+                                              {"io.kubernetes.container.name", "c"}};
+  };
+  links.ensure(id('a'), labels("pa"));
+  links.ensure(id('b'), labels("pb"));
+  links.ensure(id('c'), labels("pc"));  // its logs went while no plugin ran
+  make_guard(disk_settings({true, 100}, {true, 0}), containers_);
+  engine_removes('b');
+  guard_->follow_removals();
+  EXPECT_TRUE(fs_.read_symlink(kRoot + "/containers/pa_ns_c-" + id('a') + ".log"));
+  EXPECT_FALSE(fs_.read_symlink(kRoot + "/containers/pb_ns_c-" + id('b') + ".log"));
+  EXPECT_FALSE(fs_.read_symlink(kRoot + "/containers/pc_ns_c-" + id('c') + ".log"));
+}
+
 TEST_F(RemovalTest, ALiveContainersLogsStayEvenIfTheEngineForgotIt) {
   put(file('a'), 10, 0);
   put(file('b'), 10, 0);
