@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include <utility>
+
 #include <spdlog/spdlog.h>
 
 namespace logguard {
@@ -78,10 +80,14 @@ bool Session::run() {
     int64_t last_save = clock_.monotonic_nanos();
     int64_t last_busy = 0;  // last turn that moved bytes; 0 after memory was given back
     bool active = false;
+    // A reattached FIFO may have lost its writer before we opened it (the
+    // engine that held it is gone): Linux never reports such a pipe hung up,
+    // so the first turn looks before any wait, and finds the end.
+    bool look_first = config_.reattached;
     for (;;) {
       const int64_t release_at = last_busy != 0 ? last_busy + kReleaseAfterNanos : 0;
-      const bool stalled =
-          wait_for_work(last_bytes < kCoalesceBelow, wait_until, release_at);
+      const bool stalled = !std::exchange(look_first, false) &&
+                           wait_for_work(last_bytes < kCoalesceBelow, wait_until, release_at);
       uint64_t drains_asked;
       bool stopping;
       {

@@ -282,8 +282,8 @@ class RestartTest(PluginRestartCase):
         plain `docker plugin disable` says "in use" from then on), and keeps the FIFO open only
         until Go's garbage collector closes the abandoned descriptor, at a moment nobody
         controls (seen: before +17 s in one run, after +33 s in another). Lines still in the
-        FIFO then are lost with the pipe; no plugin can save them. Not tested here (the timing
-        is the engine's GC), see /work/notes/live-restore-findings.md for the orphan FIFO.
+        FIFO then are lost with the pipe; no plugin can save them. Not tested here: the timing
+        is the engine's GC.
 
         Here: 5,000 lines with max-size=200k, max-file=10 (rotations, gzip), then the plugin is
         disabled, the container prints 300 more lines (30 kB, under the FIFO's 64 KiB: it does
@@ -370,7 +370,7 @@ def gone(pid):
 
 class LiveRestoreRestartTest(PluginRestartCase):
     """dockerd restarts with --live-restore: containers keep running, and so does the managed
-    plugin. What the engine does (observed, 20.10, see /work/notes/live-restore-findings.md):
+    plugin. What the engine does (observed, 20.10):
     the old dockerd's end of each FIFO closes with it (the plugin sees EOF; no StopLogging);
     what a container prints meanwhile waits in its stdout pipe (held by the shim); the new
     dockerd restores each running container with a new StartLogging on a new FIFO and goes

@@ -399,6 +399,29 @@ TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
   EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 10));
 }
 
+// dockerd restarted with live-restore while the plugin was down: the new
+// engine logs the container through a new FIFO, and nobody writes to the old
+// one any more. Its reattached session must end, not wait for ever (keeping
+// the container's log open, its followers following, its record persisted).
+TEST_F(DriverTest, AReattachedFifoWithoutAWriterEnds) {
+  SessionStore store(posix_file_system(), (dir_ / "state").string());
+  make_driver(posix_file_system(), &store);
+  auto fifo = make_fifo("a");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(0, 10));
+  driver_->stop_logging(fifo);
+  driver_->shutdown();
+  engine_close();  // the FIFO stays, its writer is gone
+  make_driver(posix_file_system(), &store);
+  driver_->reattach();
+  for (int i = 0; i < 300 && driver_->session_count() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(driver_->session_count(), 0u);
+  EXPECT_TRUE(store.load_all().empty());
+  EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 10));
+}
+
 TEST_F(DriverTest, FullDiskOfOneContainerNeitherCrashesNorStopsOthers) {
   const std::string other_id(64, 'b');
   TroubledFileSystem files(kId, TroubledFileSystem::Mode::kFull);
