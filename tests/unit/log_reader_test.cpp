@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -401,6 +402,77 @@ TEST_F(LogReaderTest, FollowDeliversNewRecordsAndEndsAfterClose) {
   watch->close();
   ASSERT_TRUE(follower.finished());
   EXPECT_EQ(sink.indices(), range(0, 60));
+}
+
+// Real files, counting how many are open at once.
+class CountingInputFiles : public InputFiles {
+ public:
+  std::vector<std::string> list_dir(const std::string& dir) override {
+    return posix_input_files().list_dir(dir);
+  }
+  std::unique_ptr<InputFile> open(const std::string& path) override {
+    auto file = posix_input_files().open(path);
+    if (!file) return nullptr;
+    return std::make_unique<Counted>(std::move(file), open_);
+  }
+  std::optional<FileId> id(const std::string& path) override {
+    return posix_input_files().id(path);
+  }
+  int open_now() const { return open_.load(); }
+
+ private:
+  class Counted : public InputFile {
+   public:
+    Counted(std::unique_ptr<InputFile> file, std::atomic<int>& open)
+        : file_(std::move(file)), open_(open) {
+      ++open_;
+    }
+    ~Counted() override { --open_; }
+    size_t read_at(uint64_t offset, char* buf, size_t n) override {
+      return file_->read_at(offset, buf, n);
+    }
+    uint64_t size() override { return file_->size(); }
+    FileId id() override { return file_->id(); }
+    std::unique_ptr<ByteSource> decompress(Codec codec) override {
+      return file_->decompress(codec);
+    }
+    std::optional<int64_t> header_last_time(Codec codec) override {
+      return file_->header_last_time(codec);
+    }
+
+   private:
+    std::unique_ptr<InputFile> file_;
+    std::atomic<int>& open_;
+  };
+  std::atomic<int> open_{0};
+};
+
+// A long `docker logs -f` must not keep files that max-file deletes using
+// disk: once read, a history file is closed.
+TEST_F(LogReaderTest, AFollowerKeepsOnlyTheFileItFollowsOpen) {
+  write_mixed_history();
+  CountingInputFiles files;
+  auto watch = LogWatch::create();
+  CollectingSink sink;
+  auto done = std::async(std::launch::async, [&] {
+    read_logs(dir_, kBase, {.follow = true}, sink, watch, {.files = &files});
+  });
+  for (int i = 0; i < 500 && sink.indices().size() < 40; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(sink.indices(), range(0, 40));
+  EXPECT_EQ(files.open_now(), 1);  // the current file, followed
+  rotate(dir_);
+  append_to(path(), records(40, 45));
+  watch->notify();
+  for (int i = 0; i < 500 && sink.indices().size() < 45; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(sink.indices(), range(0, 45));
+  EXPECT_EQ(files.open_now(), 1);  // the new current file only
+  watch->close();
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(files.open_now(), 0);
 }
 
 TEST_F(LogReaderTest, FollowWithTailZeroStartsAtTheEnd) {
