@@ -4,7 +4,9 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +17,21 @@ namespace {
 constexpr size_t kProbeBytes = 4096;
 // The probe file starts over past this size.
 constexpr uint64_t kMaxProbeFile = 1 << 20;
+
+// Nanoseconds this thread has waited on a run queue so far (the second field
+// of /proc/thread-self/schedstat); 0 if the kernel does not say.
+int64_t run_queue_wait_nanos() {
+  int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  unsigned long long on_cpu = 0, waiting = 0;
+  if (std::sscanf(buf, "%llu %llu", &on_cpu, &waiting) != 2) return 0;
+  return static_cast<int64_t>(waiting);
+}
 
 }  // namespace
 
@@ -76,11 +93,13 @@ int64_t LatencyProbe::probe_once() {
       return -1;
     }
   }
+  const int64_t waited_before = run_queue_wait_nanos();
   const int64_t start = clock_.monotonic_nanos();
   started_ = start;
   bool ok = ::write(fd_, block.data(), block.size()) == static_cast<ssize_t>(block.size()) &&
             ::fdatasync(fd_) == 0;
-  const int64_t latency = clock_.monotonic_nanos() - start;
+  const int64_t wall = clock_.monotonic_nanos() - start;
+  const int64_t latency = std::max<int64_t>(0, wall - (run_queue_wait_nanos() - waited_before));
   started_ = 0;
   written_ += block.size();
   if (!ok) {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "logguard/log_names.h"
+#include "logguard/warn_on_error.h"
 
 namespace logguard {
 namespace {
@@ -23,15 +24,6 @@ std::string random_token() {
   char buf[40];
   std::snprintf(buf, sizeof buf, "compress-%08x%08x", random(), random());
   return buf;
-}
-
-template <typename Fn>
-void log_errors(std::string_view what, Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    spdlog::warn("{}: {}", what, e.what());
-  }
 }
 
 }  // namespace
@@ -193,13 +185,13 @@ void LogDirectory::finish_compression(uint64_t seq, const std::string& temp, Cod
     if (!written || needs_rescan_ || index == 0 || entries_[index - 1].form != Codec::kNone) {
       // Failed, the file was deleted (max-file, eviction) meanwhile, or the
       // names are in doubt until the next rescan (which queues it again).
-      log_errors("removing compression temp", [&] { fs_.remove(temp); });
+      warn_on_error("removing compression temp", [&] { fs_.remove(temp); });
       return;
     }
     try {
       fs_.rename(temp, path(index, codec));
     } catch (...) {
-      log_errors("removing compression temp", [&] { fs_.remove(temp); });
+      warn_on_error("removing compression temp", [&] { fs_.remove(temp); });
       throw;
     }
     entries_[index - 1].form = codec;

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "logguard/warn_on_error.h"
+
 namespace logguard {
 namespace {
 
@@ -14,15 +16,6 @@ namespace {
 constexpr size_t kFlushThreshold = 64 * 1024;
 // How far back from the end open() looks for the last '\n' of a torn record.
 constexpr size_t kTornSearchBlock = 64 * 1024;
-
-template <typename Fn>
-void log_errors(std::string_view what, Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    spdlog::warn("{}: {}", what, e.what());
-  }
-}
 
 }  // namespace
 
@@ -89,7 +82,7 @@ void LogFile::ensure_in_place() {
   spdlog::warn("{}: deleted while in use; starting it again", dir_->current_path());
   flush();  // into the deleted file: those records went with it
   std::unique_ptr<WritableFile> gone = std::move(current_);
-  log_errors("closing the deleted file", [&] { gone->close(); });
+  warn_on_error("closing the deleted file", [&] { gone->close(); });
   fs_.create_dirs(dir_->dir());
   dir_->rescan_after_removal(rotation_.max_file);
   ensure_current();
@@ -118,7 +111,7 @@ void LogFile::write_buffer() {
   try {
     current_->append(buffer_);
   } catch (...) {
-    log_errors("sizing the current file after a failed write", [&] {
+    warn_on_error("sizing the current file after a failed write", [&] {
       uint64_t size = fs_.file_size(dir_->current_path()).value_or(written_);
       size_t landed = static_cast<size_t>(
           std::min<uint64_t>(size > written_ ? size - written_ : 0, buffer_.size()));
@@ -147,7 +140,7 @@ void LogFile::rotate() {
   std::unique_ptr<WritableFile> old = std::move(current_);
   written_ = 0;
   last_time_ = 0;
-  if (old) log_errors("closing the rotated file", [&] { old->close(); });
+  if (old) warn_on_error("closing the rotated file", [&] { old->close(); });
   ensure_current();
   if (watch_) watch_->notify();
   submit_compressions();
@@ -194,7 +187,7 @@ void LogFile::close() {
   // Compressions already queued go on and finish: they hold the LogDirectory.
   if (current_) {
     std::unique_ptr<WritableFile> file = std::move(current_);
-    log_errors("closing the current file", [&] { file->close(); });
+    warn_on_error("closing the current file", [&] { file->close(); });
   }
   if (std::exchange(attached_, false)) dir_->detach_writer();
   if (error) std::rethrow_exception(error);

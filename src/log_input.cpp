@@ -20,17 +20,7 @@ class PosixInputFile : public InputFile {
   PosixInputFile(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
 
   size_t read_at(uint64_t offset, char* buf, size_t n) override {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t got = ::pread(fd_.get(), buf + done, n - done, static_cast<off_t>(offset + done));
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        throw_errno("read " + path_);
-      }
-      if (got == 0) break;
-      done += static_cast<size_t>(got);
-    }
-    return done;
+    return pread_full(fd_.get(), buf, n, offset, path_);
   }
 
   uint64_t size() override { return static_cast<uint64_t>(stat().st_size); }

@@ -99,6 +99,11 @@ RequestHandler::Reply PluginApi::serve(std::string_view path, const std::string&
     return ok();
   }
   if (path == kStopLogging) {
+    // The engine retries a call whose reply it lost with the body the first
+    // attempt used up (docs/PROTOCOL.md §2.5): an empty StopLogging is such a
+    // retry. Refusing it would make the engine give up its end of the FIFO to
+    // the garbage collector; the session ends at the FIFO's EOF anyway.
+    if (body.empty()) return ok();
     driver_.stop_logging(decode_stop_logging(body).file);
     return ok();
   }

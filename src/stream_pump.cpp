@@ -28,7 +28,7 @@ std::string_view attr(const Record& record, std::string_view key) {
 
 bool is_notice(const Record& record) { return !attr(record, kDroppedLinesAttr).empty(); }
 
-// A LogEntry's place in a split line (docker-plugin-protocol.md §3.3).
+// A LogEntry's place in a split line (docs/PROTOCOL.md §4.3).
 bool starts_line(const LogEntryView& e) { return !e.partial || e.ordinal <= 1; }
 bool ends_line(const LogEntryView& e) { return !e.partial || e.last; }
 

@@ -1,7 +1,7 @@
 // ContainerInfo: what the engine tells a logging plugin about a container
 // (the "Info" object of StartLogging and ReadLogs), as sent. Field names
 // follow the engine's JSON keys (moby daemon/logger/loginfo.go); see
-// docs/PROTOCOL.md for what each holds.
+// docs/PROTOCOL.md §3.2 for what each holds.
 #pragma once
 
 #include <map>

@@ -1,6 +1,6 @@
 // Framing of LogEntry messages on the FIFO and in ReadLogs responses: a
 // 4-byte big-endian length, then that many bytes of protobuf LogEntry
-// (proto/entry.proto; docker-plugin-protocol.md §3).
+// (proto/entry.proto; docs/PROTOCOL.md §4.2).
 //
 // Decoding does not use libprotobuf: a small proto3 wire parser reads each
 // frame into a LogEntryView over the decoder's buffer, with no allocation per

@@ -3,6 +3,12 @@
 // log root and fdatasync it (as kubelet and etcd do), on a thread of its own
 // so a stalled disk stalls only the probe. The node guard reads the
 // latencies, and how long a probe has been stuck if it has not returned.
+//
+// A latency is the disk's part only: the time the probe thread waited for a
+// CPU meanwhile (its run-queue wait, /proc/thread-self/schedstat) is taken
+// out. On a machine short of CPU that wait can be hundreds of milliseconds,
+// and writing fewer logs would not shorten it: the budget must not be cut
+// for it.
 #pragma once
 
 #include <atomic>

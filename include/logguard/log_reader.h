@@ -1,6 +1,6 @@
 // Reading a container's log back (ReadLogs): every file of the log, oldest to
 // newest, as json-file records, with Docker's tail / since / until / follow
-// semantics (docker-plugin-protocol.md §4.3, §6.3).
+// semantics (docs/PROTOCOL.md §7).
 //
 // Files: rotated "<base>.N" … "<base>.1" (each possibly ".gz" or ".zst"),
 // then the current "<base>" (log_names.h). Readers take no lock the writer

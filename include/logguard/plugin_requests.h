@@ -1,7 +1,7 @@
 // The engine's request bodies, decoded into typed requests, and the plugin's
 // error reply. Pure: no I/O and no driver, so it can be fuzzed on its own.
-// Shapes as the engine really sends them (docker-plugin-protocol.md §2.2,
-// §4), which differ from Docker's docs in places: ReadLogs' options are under
+// Shapes as the engine really sends them (docs/PROTOCOL.md §3.2, §5,
+// §7.1), which differ from Docker's docs in places: ReadLogs' options are under
 // "Config"; arrays and maps of Info may be null.
 //
 // Each decoder returns a request or throws RequestError, whose message is

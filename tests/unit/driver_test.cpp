@@ -44,15 +44,7 @@ std::vector<Record> read_records(const fs::path& path) {
   return records;
 }
 
-std::string frame(const std::string& source, const std::string& line, int64_t time = 1'700'000'000'000'000'000) {
-  LogEntry entry;
-  entry.set_source(source);
-  entry.set_time_nano(time);
-  entry.set_line(line);
-  std::string out;
-  append_frame(out, entry);
-  return out;
-}
+using testing::frame;
 
 // The real file system, except that appends under `broken_dir` fail with
 // ENOSPC (a full disk) or block until released (a stalled disk).

@@ -25,7 +25,7 @@ std::string framed(const std::string& message) {
   return be32(static_cast<uint32_t>(message.size())) + message;
 }
 
-// The examples of the protocol doc §3.2, as the engine's gogo encoder writes them.
+// The examples of docs/PROTOCOL.md §4.2, as the engine's gogo encoder writes them.
 const std::string kTimeVarint = bytes({0x95, 0x9A, 0x97, 0xEC, 0xE3, 0x9F, 0xE7, 0xCB, 0x17});
 const std::string kHelloFrame = bytes({0, 0, 0, 0x19, 0x0A, 0x06}) + "stdout" + bytes({0x10}) +
                                 kTimeVarint + bytes({0x1A, 0x05}) + "hello";

@@ -18,6 +18,7 @@
 #include "http_test_client.h"
 #include "logguard/file_system.h"
 #include "logguard/frame.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
@@ -28,15 +29,7 @@ using json = nlohmann::json;
 
 const std::string kId = "0f3a" + std::string(60, '1');
 
-std::string frame(const std::string& source, const std::string& line, int64_t time) {
-  LogEntry entry;
-  entry.set_source(source);
-  entry.set_time_nano(time);
-  entry.set_line(line);
-  std::string out;
-  append_frame(out, entry);
-  return out;
-}
+using testing::frame;
 
 std::string info_json(const json& config) {
   return json{{"Config", config},
@@ -206,6 +199,15 @@ TEST_F(PluginApiTest, UnknownEndpointIs404WithErr) {
   auto response = client.post("/LogDriver.Nope", "{}");
   EXPECT_EQ(response.status, 404);
   EXPECT_NE(json::parse(response.body).value("Err", ""), "");
+}
+
+// A StopLogging the engine retries after losing the first reply arrives
+// without its body: it must succeed, or the engine abandons the FIFO.
+TEST_F(PluginApiTest, StopLoggingRetriedWithoutItsBodyIsFine) {
+  HttpTestClient client(socket_);
+  auto stop = client.post("/LogDriver.StopLogging", "");
+  EXPECT_EQ(stop.status, 200);
+  EXPECT_EQ(stop.body, "{}");
 }
 
 TEST_F(PluginApiTest, StopLoggingOfUnknownFifoIsFine) {

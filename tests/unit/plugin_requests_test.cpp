@@ -12,7 +12,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// The engine's StartLogging body (docker-plugin-protocol.md §2.2), one line as Go writes it.
+// The engine's StartLogging body (docs/PROTOCOL.md §3.2), one line as Go writes it.
 const std::string kInfo =
     R"({"Config":{"acme-url":"https://logs.example","max-buffer-size":"4m","mode":"non-blocking"},)"
     R"("ContainerID":"0f3a1111111111111111111111111111111111111111111111111111111111aa",)"
