@@ -68,7 +68,9 @@ namespace {
 // The engine decodes any JSON; this is the type plugins customarily answer.
 constexpr const char* kJsonType = "application/vnd.docker.plugins.v1+json";
 
-bool write_all(int fd, std::string_view data) {
+// Sends all of data; false once the client is gone (no exception: a client
+// leaving is a normal end of a stream).
+bool send_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -222,7 +224,7 @@ bool ResponseStream::begin(std::string_view content_type) {
   std::string head = "HTTP/1.1 200 OK\r\nContent-Type: ";
   head.append(content_type);
   head += "\r\nConnection: close\r\n\r\n";
-  return write_all(fd_, head);
+  return send_all(fd_, head);
 }
 
 void ResponseStream::reply(unsigned status, std::string_view json_body) {
@@ -231,10 +233,10 @@ void ResponseStream::reply(unsigned status, std::string_view json_body) {
                      "\r\nContent-Type: " + std::string(kJsonType) +
                      "\r\nContent-Length: " + std::to_string(json_body.size()) +
                      "\r\nConnection: close\r\n\r\n";
-  if (write_all(fd_, head)) write_all(fd_, json_body);
+  if (send_all(fd_, head)) send_all(fd_, json_body);
 }
 
-bool ResponseStream::write(std::string_view data) { return write_all(fd_, data); }
+bool ResponseStream::write(std::string_view data) { return send_all(fd_, data); }
 
 namespace {
 
