@@ -34,6 +34,10 @@ import harness
 from harness import wait_until
 
 RELEASE_FILE = "/etc/logguard-release"  # written into the rootfs by scripts/publish.sh
+# README's upgrade and uninstall: the containers (running: -q, all: -aq) that log through
+# logguard, to stop and start again, or to remove.
+USERS_COMMAND = ("docker ps %s | xargs -r docker inspect -f "
+                 "'{{if eq .HostConfig.LogConfig.Type \"logguard\"}}{{.Id}}{{end}}'")
 
 
 class Registry:
@@ -116,7 +120,9 @@ class RegistryInstallTest(unittest.TestCase):
             raise
         # Not the engine's log root of the suite: this one must not exist before test_2.
         cls.log_root = os.path.join(cls.engine.dir, "registry-logs")
-        cls.containers_source = cls.engine.containers_dir()
+        # As the README sets it: the engine's data root (not /var/lib/docker here) + /containers.
+        root = cls.engine.docker("info", "-f", "{{.DockerRootDir}}").stdout.decode().strip()
+        cls.containers_source = root + "/containers"
         cls.cids = {}
 
     @classmethod
@@ -137,6 +143,14 @@ class RegistryInstallTest(unittest.TestCase):
     def logs(self, cid):
         out, err = self.engine.logs(cid)
         return out.decode().splitlines()
+
+    def users(self, ps_flags):
+        """The README's list of containers that log through logguard (USERS_COMMAND)."""
+        out = subprocess.run(["sh", "-c", USERS_COMMAND % ps_flags], capture_output=True,
+                             text=True, check=True,
+                             env=dict(os.environ, DOCKER_HOST=self.engine.host,
+                                      PATH="/usr/bin:" + os.environ["PATH"]))
+        return sorted(out.stdout.split())
 
     def release_of_running_plugin(self):
         """The release file in the root of the running plugin process: the rootfs it runs from."""
@@ -221,6 +235,7 @@ class RegistryInstallTest(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(b"is in use", result.stderr)
 
+        self.assertEqual(self.users("-q"), [running])
         self.docker("stop", "-t", "1", running)
         finished_logs, running_logs = self.logs(finished), self.logs(running)
         self.assertEqual(running_logs[:2], ["started", "line 1"])
@@ -269,6 +284,7 @@ class RegistryInstallTest(unittest.TestCase):
         engine's: it holds one of the containers logguard has logs for); the last container's
         logs stay, for `rm -rf` of the log root. After disable and rm, `--log-driver logguard`
         is not found."""
+        self.assertEqual(self.users("-aq"), sorted(self.cids.values()))
         removed = [self.cids["finished"], self.cids["new"]]
         self.docker("rm", "-f", *removed)
         gone = wait_until(lambda: not any(os.path.exists(os.path.join(self.log_root, c))
