@@ -96,6 +96,13 @@ def config_mount_sources():
     return {m["name"]: m["source"] for m in manifest["mounts"]}
 
 
+def readme_block(heading):
+    """The first ```sh block after `heading` in README.md."""
+    text = open(os.path.join(harness.REPO, "README.md")).read()
+    begin = text.index("```sh\n", text.index(heading)) + len("```sh\n")
+    return text[begin:text.index("```", begin)]
+
+
 class RegistryInstallTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -182,18 +189,37 @@ class RegistryInstallTest(unittest.TestCase):
     def test_2_install_with_alias(self):
         """Proves the README's install: with a log root that does not exist yet, install
         (which enables) fails naming it and leaves `logguard` installed but disabled; once the
-        directory exists, enable works. Settings given to install (mount sources, RATE) are
-        applied; `--log-driver logguard` then logs to the files and to `docker logs`."""
+        directory exists, enable works. Then the README's install block as written (the
+        test's registry and log root put in, RATE=2m added) installs it again: the settings
+        given to install are applied, and `--log-driver logguard` logs to the files and to
+        `docker logs`."""
         self.assertFalse(os.path.exists(self.log_root))
         result = self.docker("plugin", "install", "--alias", "logguard", "--grant-all-permissions",
                              self.old, "logroot.source=" + self.log_root,
-                             "containers.source=" + self.containers_source, "RATE=2m", check=False)
+                             "containers.source=" + self.containers_source, check=False)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(self.log_root + ": no such file or directory", result.stderr.decode())
         self.assertIn("logguard:latest false", self.plugin_names())
-
         os.makedirs(self.log_root)
         self.docker("plugin", "enable", "--timeout", "0", "logguard")
+        self.assertIn("logguard:latest true", self.plugin_names())
+        self.docker("plugin", "disable", "logguard")
+        self.docker("plugin", "rm", "logguard")
+        os.rmdir(self.log_root)
+
+        block = readme_block("**Install** on every node, as root:")
+        self.assertEqual(block.count("/var/log/logguard"), 1)
+        self.assertEqual(block.count("registry.example.com/logguard:0.1.0"), 1)
+        self.assertEqual(block.count("/containers\n"), 1)
+        block = block.replace("/var/log/logguard", self.log_root)
+        block = block.replace("registry.example.com/logguard:0.1.0", self.old)
+        block = block.replace("/containers\n", "/containers logroot.source=%s RATE=2m\n"
+                              % self.log_root)
+        out = subprocess.run(["sh", "-ec", block], capture_output=True, text=True,
+                             env=dict(os.environ, DOCKER_HOST=self.engine.host,
+                                      PATH="/usr/bin:" + os.environ["PATH"]))
+        self.assertEqual(out.returncode, 0, "the README's install failed:\n%s\n%s" % (
+            block, out.stderr))
         plugin = self.inspect_plugin()
         self.assertEqual((plugin["Name"], plugin["PluginReference"], plugin["Enabled"]),
                          ("logguard:latest", self.old, True))
@@ -277,24 +303,62 @@ class RegistryInstallTest(unittest.TestCase):
         self.assertEqual(self.logs(cid), ["after upgrade"])
         self.cids["new"] = cid
 
+    def test_3b_upgrade_block_of_the_readme(self):
+        """Proves the README's upgrade block as written, with the test's registry and log root
+        put in: back to the first release while the container runs; the block stops it and
+        starts it again, and it goes on logging after what it had logged."""
+        running = self.cids["running"]
+        self.assertEqual(self.users("-q"), [running])
+        before = self.logs(running)
+        block = readme_block("**Upgrade** to another release:")
+        self.assertEqual(block.count("registry.example.com/logguard:0.2.0"), 1)
+        self.assertEqual(block.count("/containers\n"), 1)
+        block = block.replace("registry.example.com/logguard:0.2.0", self.old)
+        block = block.replace("/containers\n", "/containers logroot.source=%s\n" % self.log_root)
+        started = time.monotonic()
+        out = subprocess.run(["sh", "-ec", block], capture_output=True, text=True,
+                             env=dict(os.environ, DOCKER_HOST=self.engine.host,
+                                      PATH="/usr/bin:" + os.environ["PATH"]))
+        self.assertEqual(out.returncode, 0, "the README's upgrade failed:\n%s\n%s" % (
+            block, out.stderr))
+        print("  (the README's upgrade took %.1f s)" % (time.monotonic() - started), flush=True)
+        plugin = self.inspect_plugin()
+        self.assertEqual((plugin["PluginReference"], plugin["Enabled"]), (self.old, True))
+        self.assertEqual(self.release_of_running_plugin()[0], self.old)
+        self.assertEqual(self.users("-q"), [running])
+        restarted = wait_until(lambda: self.logs(running).count("started") == 3, 30)
+        self.assertTrue(restarted, "the container did not log its third start")
+        logs = self.logs(running)
+        self.assertEqual(logs[:len(before)], before)
+        third = len(logs) - 1 - logs[::-1].index("started")
+        self.assertTrue(wait_until(lambda: len(self.logs(running)) > third + 5, 30))
+        self.assertEqual(self.logs(running)[third:third + 4], ["started", "line 1", "line 2",
+                                                               "line 3"])
+
     def test_4_uninstall(self):
-        """Proves the README's uninstall, and that the `containers` mount source set again after
-        the upgrade is right: the logs of removed containers go within 10 s while another
-        container still exists (logguard deletes by it only while the mount is shown to be the
-        engine's: it holds one of the containers logguard has logs for); the last container's
-        logs stay, for `rm -rf` of the log root. After disable and rm, `--log-driver logguard`
-        is not found."""
+        """Proves that the `containers` mount source set again after the upgrades is right: the
+        logs of removed containers go within 10 s while another container still exists
+        (logguard deletes by it only while the mount is shown to be the engine's: it holds one
+        of the containers logguard has logs for). Then the README's uninstall block as written
+        (this engine's log root put in) removes the last container, the plugin and the logs;
+        afterwards `--log-driver logguard` is not found."""
         self.assertEqual(self.users("-aq"), sorted(self.cids.values()))
         removed = [self.cids["finished"], self.cids["new"]]
         self.docker("rm", "-f", *removed)
         gone = wait_until(lambda: not any(os.path.exists(os.path.join(self.log_root, c))
                                           for c in removed), 30)
         self.assertTrue(gone, "logs of removed containers still there: %s" % os.listdir(self.log_root))
-        last = self.cids["running"]
-        self.docker("rm", "-f", last)
-        self.docker("plugin", "disable", "logguard")
-        self.docker("plugin", "rm", "logguard")
+
+        block = readme_block("**Uninstall**:")
+        self.assertEqual(block.count("/var/log/logguard"), 1)
+        block = block.replace("/var/log/logguard", self.log_root)
+        out = subprocess.run(["sh", "-ec", block], capture_output=True, text=True,
+                             env=dict(os.environ, DOCKER_HOST=self.engine.host,
+                                      PATH="/usr/bin:" + os.environ["PATH"]))
+        self.assertEqual(out.returncode, 0, "the README's uninstall failed:\n%s\n%s" % (
+            block, out.stderr))
+        self.assertEqual(self.engine.all_containers(), [])
         self.assertEqual(self.docker("plugin", "ls", "-q").stdout.strip(), b"")
-        self.assertTrue(os.path.isdir(os.path.join(self.log_root, last)))
+        self.assertFalse(os.path.exists(self.log_root))
         _, result = self.engine.run("echo hi", check=False)
         self.assertIn(b'plugin "logguard" not found', result.stderr)
