@@ -1,12 +1,14 @@
 """Installing, upgrading and removing logguard through a registry, as users do (README,
-"Install from a registry"): a local registry (Debian's docker-registry on 127.0.0.1), two
-releases pushed by scripts/publish.sh, `docker plugin install --alias logguard`, containers
-logging through it, `docker plugin upgrade` to the second release, `docker plugin rm`.
+"Install from a registry, upgrade, uninstall"): a local registry (Debian's docker-registry on
+127.0.0.1), two releases pushed by scripts/publish.sh, `docker plugin install --alias
+logguard`, containers logging through it, `docker plugin upgrade` to the second release and
+back, `docker plugin rm`.
 
 These tests run their own engine: the suite's has a plugin named logguard already (created from
 a directory). Its data root is not /var/lib/docker, so the `containers` mount source must be
 set, as on any node with another data root. The tests run in order (test_1 .. test_4), each
-going on from the state the one before left.
+going on from the state the one before left. The README's install, upgrade and uninstall blocks
+are run as written, with the test's registry address and directories put in.
 
 What the engine (20.10) does, as observed here (and read in moby's plugin manager):
 - A registry on 127.0.0.0/8 is reached over plain HTTP without any daemon setting.
@@ -57,8 +59,8 @@ class Registry:
         with open(config, "w") as f:
             f.write("version: 0.1\n"
                     "log:\n  level: warn\n"
-                    "storage:\n  filesystem:\n    rootdirectory: %s\n" % os.path.join(self.dir, "data") +
-                    "http:\n  addr: %s\n" % self.address)
+                    "storage:\n  filesystem:\n    rootdirectory: %s\n"
+                    "http:\n  addr: %s\n" % (os.path.join(self.dir, "data"), self.address))
         log = open(os.path.join(self.dir, "registry.log"), "wb")
         self.process = subprocess.Popen(["/usr/bin/docker-registry", "serve", config],
                                         stdout=log, stderr=subprocess.STDOUT,
@@ -115,9 +117,9 @@ class RegistryInstallTest(unittest.TestCase):
             cls.old, cls.new = cls.repo + ":0.1.0", cls.repo + ":0.2.0"
             started = time.monotonic()
             for ref in (cls.old, cls.new):
-                out = subprocess.run(
-                    [os.path.join(harness.REPO, "scripts", "publish.sh"), ref, cls.engine.build_dir],
-                    capture_output=True, text=True, env=dict(os.environ, DOCKER_HOST=cls.engine.host))
+                publish = os.path.join(harness.REPO, "scripts", "publish.sh")
+                out = subprocess.run([publish, ref, cls.engine.build_dir], capture_output=True,
+                                     text=True, env=dict(os.environ, DOCKER_HOST=cls.engine.host))
                 if out.returncode != 0:
                     raise RuntimeError("scripts/publish.sh %s failed:\n%s%s" % (
                         ref, out.stdout[-2000:], out.stderr[-2000:]))
@@ -145,7 +147,8 @@ class RegistryInstallTest(unittest.TestCase):
         return json.loads(self.docker("plugin", "inspect", name).stdout)[0]
 
     def plugin_names(self):
-        return self.docker("plugin", "ls", "--format", "{{.Name}} {{.Enabled}}").stdout.decode().split("\n")
+        out = self.docker("plugin", "ls", "--format", "{{.Name}} {{.Enabled}}").stdout
+        return out.decode().split("\n")
 
     def logs(self, cid):
         out, err = self.engine.logs(cid)
@@ -311,6 +314,7 @@ class RegistryInstallTest(unittest.TestCase):
         self.assertEqual(self.users("-q"), [running])
         before = self.logs(running)
         block = readme_block("**Upgrade** to another release:")
+        self.assertIn(USERS_COMMAND % "-q", block)
         self.assertEqual(block.count("registry.example.com/logguard:0.2.0"), 1)
         self.assertEqual(block.count("/containers\n"), 1)
         block = block.replace("registry.example.com/logguard:0.2.0", self.old)
@@ -347,9 +351,11 @@ class RegistryInstallTest(unittest.TestCase):
         self.docker("rm", "-f", *removed)
         gone = wait_until(lambda: not any(os.path.exists(os.path.join(self.log_root, c))
                                           for c in removed), 30)
-        self.assertTrue(gone, "logs of removed containers still there: %s" % os.listdir(self.log_root))
+        self.assertTrue(gone, "logs of removed containers still there: %s"
+                        % os.listdir(self.log_root))
 
         block = readme_block("**Uninstall**:")
+        self.assertIn(USERS_COMMAND % "-aq", block)
         self.assertEqual(block.count("/var/log/logguard"), 1)
         block = block.replace("/var/log/logguard", self.log_root)
         out = subprocess.run(["sh", "-ec", block], capture_output=True, text=True,
