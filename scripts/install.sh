@@ -9,7 +9,9 @@
 #     the DOCKER_HOST to use with it;
 #  4. imports a busybox image offline (from busybox-static) as `busybox`, unless there is one;
 #  5. packages the plugin offline (plugin/package.sh) and installs it: `docker plugin create
-#     logguard` + `docker plugin enable --timeout 0 logguard`, replacing an older install;
+#     logguard`, `docker plugin set logguard containers.source=<data root>/containers`,
+#     `docker plugin enable --timeout 0 logguard`, replacing an older install;
+#     (to install from a registry instead, see scripts/publish.sh and the README);
 #  6. runs a sample container with --log-driver logguard and shows its file under
 #     /var/log/logguard and `docker logs`; then a flood, cut by the rate limit with a notice.
 set -euo pipefail
@@ -73,6 +75,11 @@ if "$docker" plugin inspect logguard >/dev/null 2>&1; then
   echo "removed the older logguard plugin"
 fi
 "$docker" plugin create logguard "$pkg" >/dev/null
+# The `containers` mount (logs follow `docker rm` by it) must be this engine's containers
+# directory, not config.json's /var/lib/docker/containers under another data root (a private
+# dockerd's): a missing source fails the enable, another engine's would delete nothing.
+"$docker" plugin set logguard \
+  containers.source="$("$docker" info -f '{{.DockerRootDir}}')/containers"
 # --timeout 0: with enable's default of 30 s the engine cuts `docker logs -f` after 30 s.
 "$docker" plugin enable --timeout 0 logguard >/dev/null
 "$docker" plugin ls

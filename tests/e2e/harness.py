@@ -31,7 +31,9 @@ class Engine:
         self.host = None
 
     # ---- lifecycle ----
-    def start(self):
+    def start(self, with_plugin=True):
+        """Starts the engine and imports busybox; with_plugin=False leaves the plugin to the
+        caller (test_registry installs it from a registry)."""
         self.dir = tempfile.mkdtemp(prefix="lg-e2e-")
         self.log_root = os.path.join(self.dir, "logs")
         os.makedirs(self.log_root)
@@ -44,7 +46,8 @@ class Engine:
             raise RuntimeError("scripts/dockerd.sh start failed:\n" + out.stderr)
         self.host = out.stdout.strip().splitlines()[-1]
         self.import_busybox()
-        self.install_plugin()
+        if with_plugin:
+            self.install_plugin()
 
     def stop(self):
         if self.dir is None:
