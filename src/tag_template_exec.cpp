@@ -1,123 +1,25 @@
-// The evaluator of TagTemplate: Go 1.19's text/template execution
-// (text/template/exec.go) over a *logger.Info, with the same order of
-// evaluation, the same typing of arguments and the same failures.
-#include <algorithm>
-#include <cstdio>
+// The evaluator of the tag template (tag_template_exec.h): a walk over the
+// parse tree as Go's text/template/exec.go does it.
+#include "tag_template_exec.h"
+
+#include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
-#include "tag_template_internal.h"
+#include "tag_template_funcs.h"
+#include "tag_template_info.h"
+#include "tag_template_print.h"
+#include "tag_template_strconv.h"
+#include "tag_template_value.h"
 
-namespace logguard {
-namespace tag {
+namespace logguard::tag {
 namespace {
 
 // What walking a statement ended with: normally, or {{break}}/{{continue}}.
 enum class Flow { kNormal, kBreak, kContinue };
 
 using Args = std::span<const Node* const>;
-
-// The methods of *logger.Info, bound to the data of one execution.
-struct InfoMethod {
-  std::string_view name;
-  std::vector<Param> params;
-  Value (*call)(const TemplateData&, std::vector<Value>&);
-};
-
-std::string truncated_id(const std::string& id) {
-  // Engine 20.10 to 29.4.0 slice the first 12 bytes ("sha256:" included for
-  // images); a shorter id makes Go panic, which the template reports.
-  if (id.size() < 12) {
-    throw CallError{"runtime error: slice bounds out of range [:12] with length " +
-                    std::to_string(id.size())};
-  }
-  return id.substr(0, 12);
-}
-
-const std::vector<InfoMethod>& info_methods() {
-  static const std::vector<InfoMethod> kMethods = {
-      {"Command", {},
-       [](const TemplateData& d, std::vector<Value>&) {
-         std::string command = d.info->entrypoint;
-         for (const auto& arg : d.info->args) command += " " + arg;
-         return Value::of_string(command);
-       }},
-      {"ExtraAttributes", {Param::kKeyMod},
-       [](const TemplateData& d, std::vector<Value>&) {
-         if (!d.extra_attributes) return Value::of_map({});
-         try {
-           return Value::of_map(d.extra_attributes());
-         } catch (const std::exception& e) {
-           throw CallError{e.what()};
-         }
-       }},
-      {"FullID", {},
-       [](const TemplateData& d, std::vector<Value>&) { return Value::of_string(d.info->id); }},
-      {"Hostname", {},
-       [](const TemplateData& d, std::vector<Value>&) {
-         try {
-           return Value::of_string(d.hostname ? d.hostname() : std::string());
-         } catch (const std::exception& e) {
-           throw CallError{std::string("logger: can not resolve hostname: ") + e.what()};
-         }
-       }},
-      {"ID", {},
-       [](const TemplateData& d, std::vector<Value>&) {
-         return Value::of_string(truncated_id(d.info->id));
-       }},
-      {"ImageFullID", {},
-       [](const TemplateData& d, std::vector<Value>&) {
-         return Value::of_string(d.info->image_id);
-       }},
-      {"ImageID", {},
-       [](const TemplateData& d, std::vector<Value>&) {
-         return Value::of_string(truncated_id(d.info->image_id));
-       }},
-      {"ImageName", {},
-       [](const TemplateData& d, std::vector<Value>&) {
-         return Value::of_string(d.info->image_name);
-       }},
-      {"Name", {},
-       [](const TemplateData& d, std::vector<Value>&) {
-         std::string_view name = d.info->name;
-         if (name.starts_with('/')) name.remove_prefix(1);
-         return Value::of_string(std::string(name));
-       }},
-  };
-  return kMethods;
-}
-
-const InfoMethod* find_info_method(std::string_view name) {
-  for (const auto& m : info_methods()) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
-
-// The fields of logger.Info; nullopt if there is no such field.
-std::optional<Value> info_field(const ContainerInfo& info, std::string_view name) {
-  if (name == "Config") return Value::of_map(info.log_opts);
-  if (name == "ContainerID") return Value::of_string(info.id);
-  if (name == "ContainerName") return Value::of_string(info.name);
-  if (name == "ContainerEntrypoint") return Value::of_string(info.entrypoint);
-  if (name == "ContainerArgs") return Value::of_strings(info.args);
-  if (name == "ContainerImageID") return Value::of_string(info.image_id);
-  if (name == "ContainerImageName") return Value::of_string(info.image_name);
-  if (name == "ContainerCreated") {
-    Value v = Value::of_kind(Kind::kTime);
-    v.str = info.created;
-    return v;
-  }
-  if (name == "ContainerEnv") {
-    // The engine's Env is nil (JSON null) rather than empty when a container
-    // has none; an empty args list is [] (both seen from Engine 20.10).
-    Value v = Value::of_strings(info.env);
-    v.is_nil = info.env.empty();
-    return v;
-  }
-  if (name == "ContainerLabels") return Value::of_map(info.labels);
-  if (name == "DaemonName") return Value::of_string(info.daemon_name);
-  return std::nullopt;
-}
 
 bool can_be_nil(Param p) { return p != Param::kString && p != Param::kInt; }
 
@@ -283,7 +185,7 @@ class Executor {
     }
     for (const auto& name : pipe.decls) {
       if (pipe.is_assign) {
-        set_var(name, *value);
+        variable(name).value = *value;
       } else {
         vars_.push_back({name, *value});
       }
@@ -291,19 +193,10 @@ class Executor {
     return *value;
   }
 
-  void set_var(const std::string& name, const Value& v) {
+  // The innermost variable of that name.
+  Variable& variable(const std::string& name) {
     for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
-      if (it->name == name) {
-        it->value = v;
-        return;
-      }
-    }
-    error("undefined variable: " + name);
-  }
-
-  const Value& var_value(const std::string& name) {
-    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
-      if (it->name == name) return it->value;
+      if (it->name == name) return *it;
     }
     error("undefined variable: " + name);
   }
@@ -372,7 +265,7 @@ class Executor {
   Value eval_variable(const Value& dot, const Node& var, Args args,
                       const std::optional<Value>& final) {
     at(var);
-    Value v = var_value(var.idents[0]);
+    Value v = variable(var.idents[0]).value;
     if (var.idents.size() == 1) {
       not_a_function(args, final);
       return v;
@@ -560,18 +453,9 @@ class Executor {
 };
 
 }  // namespace
-}  // namespace tag
 
-TagTemplate::TagTemplate(std::string_view text) : tree_(std::make_unique<Tree>()) {
-  tree_->root = tag::parse(text);
+std::string execute(const Node& root, const TemplateData& data) {
+  return Executor(data).run(root);
 }
 
-TagTemplate::~TagTemplate() = default;
-TagTemplate::TagTemplate(TagTemplate&&) noexcept = default;
-TagTemplate& TagTemplate::operator=(TagTemplate&&) noexcept = default;
-
-std::string TagTemplate::execute(const TemplateData& data) const {
-  return tag::Executor(data).run(*tree_->root);
-}
-
-}  // namespace logguard
+}  // namespace logguard::tag

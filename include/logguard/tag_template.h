@@ -76,7 +76,7 @@ class TagTemplate {
   // argument count or type, index out of range, ...).
   std::string execute(const TemplateData& data) const;
 
-  struct Tree;  // the parsed template (tag_template_internal.h)
+  struct Tree;  // the parsed template (src/tag_template_tree.h)
 
  private:
   std::unique_ptr<Tree> tree_;

@@ -1,0 +1,38 @@
+// Go's type names and template truth of the tag template's values
+// (tag_template_value.h).
+#include "tag_template_value.h"
+
+namespace logguard::tag {
+
+std::string type_name(const Value& v) {
+  switch (v.kind) {
+    case Kind::kInvalid: return "<invalid>";
+    case Kind::kNil: return "<nil>";
+    case Kind::kString: return "string";
+    case Kind::kInt: return "int";
+    case Kind::kUint8: return "uint8";
+    case Kind::kFloat: return "float64";
+    case Kind::kBool: return "bool";
+    case Kind::kStrings: return "[]string";
+    case Kind::kMap: return "map[string]string";
+    case Kind::kTime: return "time.Time";
+    case Kind::kInfo: return "*logger.Info";
+  }
+  return "?";
+}
+
+bool is_true(const Value& v) {
+  switch (v.kind) {
+    case Kind::kInvalid: case Kind::kNil: return false;
+    case Kind::kString: return !v.str.empty();
+    case Kind::kInt: case Kind::kUint8: return v.integer != 0;
+    case Kind::kFloat: return v.real != 0;
+    case Kind::kBool: return v.truth;
+    case Kind::kStrings: return !v.strings.empty();
+    case Kind::kMap: return !v.map.empty();
+    case Kind::kTime: case Kind::kInfo: return true;
+  }
+  return false;
+}
+
+}  // namespace logguard::tag
