@@ -75,7 +75,7 @@ class StreamPump {
   struct Staged {
     size_t end;             // in staged_
     int64_t time_nanos;
-    std::string_view stream;
+    std::string stream;  // owned: the frame it came from is gone by the write (short: no allocation)
     uint64_t raw_bytes;
     bool starts_line;
   };
