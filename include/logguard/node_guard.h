@@ -34,6 +34,7 @@
 #include "logguard/file_system.h"
 #include "logguard/latency_probe.h"
 #include "logguard/log_directory.h"
+#include "logguard/metrics.h"
 #include "logguard/node_budget.h"
 #include "logguard/node_settings.h"
 #include "logguard/write_controller.h"
@@ -49,6 +50,8 @@ struct NodeGuardConfig {
   std::string root;             // the log root
   NodeSettings settings;
   std::string containers_dir;   // the engine's containers directory; empty: not given
+  // Where probe latencies and each container's bytes on disk go; null: nowhere.
+  Metrics* metrics = nullptr;
 };
 
 class NodeGuard : public NodeGates {
