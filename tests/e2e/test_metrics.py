@@ -165,6 +165,47 @@ class MetricsTest(unittest.TestCase):
                 self.engine.docker("rm", "-f", cid, check=False)
             self.engine.configure_plugin(**saved)
 
+    def scrape_socket(self):
+        """GET /metrics on the plugin's unix socket: {series: value}."""
+        out = subprocess.run(
+            ["curl", "-sf", "--unix-socket", self.plugin_socket(), "http://x/metrics"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        samples = {}
+        for line in out.stdout.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                samples[name] = float(value)
+        return samples
+
+    def test_block_mode_counts_the_seconds_a_container_waited(self):
+        """Proves logguard_container_blocked_seconds_total: a container writing 3 MB of lines
+        (about 4.8 MB of records) at rate=500k burst=500k with on-limit=block is held back
+        for (records - burst) / rate seconds; the plugin (asked on its socket right after
+        `docker run` returns; the series outlive the container) counts at least 80 % of that
+        and at most the time `docker run` took; nothing is dropped."""
+        started = time.monotonic()
+        cid, _ = self.engine.run("yes %s | head -c 3000000" % LINE, name="metrics-block", opts={
+            "rate": "500k", "burst": "500k", "on-limit": "block", "compress": "false"})
+        took = time.monotonic() - started
+        try:
+            records = sum(os.path.getsize(p)
+                          for p in container_files(self.engine.log_dir(cid), cid))
+            held_back = (records - 500e3) / 500e3
+            samples = self.scrape_socket()
+            mine = {k: v for k, v in samples.items() if 'container_id="%s"' % cid in k}
+            blocked = [v for k, v in mine.items()
+                       if k.startswith("logguard_container_blocked_seconds_total{")]
+            self.assertEqual(len(blocked), 1, mine)
+            print("\n    %d bytes of records: held back %.1f s by the bucket; blocked %.1f s; "
+                  "docker run took %.1f s" % (records, held_back, blocked[0], took), flush=True)
+            self.assertGreaterEqual(blocked[0], 0.8 * held_back)
+            self.assertLessEqual(blocked[0], took)
+            dropped = sum(v for k, v in mine.items()
+                          if k.startswith("logguard_container_dropped_lines_total{"))
+            self.assertEqual(dropped, 0)
+        finally:
+            self.engine.docker("rm", "-f", cid, check=False)
 
 if __name__ == "__main__":
     unittest.main()
