@@ -181,8 +181,9 @@ std::shared_ptr<ContainerMetrics> Metrics::container(const std::string& id,
   sweep_locked(clock_.monotonic_nanos());
   Held& held = containers_[id];
   if (!held.handle) {
-    held.handle = std::shared_ptr<ContainerMetrics>(
-        new ContainerMetrics(*this, {{"container_id", id}, {"container_name", without_slash(name)}}));
+    const prometheus::Labels labels{{"container_id", id},
+                                    {"container_name", without_slash(name)}};
+    held.handle = std::shared_ptr<ContainerMetrics>(new ContainerMetrics(*this, labels));
   }
   held.released_at = 0;
   return held.handle;
@@ -230,7 +231,9 @@ void Metrics::set_disk_bytes(const std::map<std::string, uint64_t>& bytes_by_con
   }
 }
 
-void Metrics::on_scrape(std::function<void()> refresh) { refreshers_.push_back(std::move(refresh)); }
+void Metrics::on_scrape(std::function<void()> refresh) {
+  refreshers_.push_back(std::move(refresh));
+}
 
 std::string Metrics::scrape() {
   for (const auto& refresh : refreshers_) refresh();
