@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -56,6 +57,7 @@ bool Compressor::submit(CompressionJob job) {
     std::lock_guard lock(mu_);
     if (stopping_ || jobs_.size() >= capacity_) return false;
     jobs_.push_back(std::move(job));
+    submitted_.push_back(system_clock().monotonic_nanos());
   }
   wake_.notify_one();
   return true;
@@ -75,6 +77,12 @@ size_t Compressor::queued() const {
   return jobs_.size();
 }
 
+int64_t Compressor::oldest_wait_nanos() const {
+  std::lock_guard lock(mu_);
+  if (submitted_.empty()) return 0;
+  return std::max<int64_t>(0, system_clock().monotonic_nanos() - submitted_.front());
+}
+
 void Compressor::run() {
   lower_this_thread_priority();
   for (;;) {
@@ -85,6 +93,7 @@ void Compressor::run() {
       if (stopping_) break;
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      submitted_.pop_front();
     }
     execute(job);
   }
@@ -92,6 +101,7 @@ void Compressor::run() {
   {
     std::lock_guard lock(mu_);
     abandoned.swap(jobs_);
+    submitted_.clear();
   }
   for (auto& job : abandoned) finish(job, false);
 }
@@ -108,9 +118,16 @@ void Compressor::execute(CompressionJob& job) {
       if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path);
     });
     if (pinned) {
-      compress_file(fd, job.temp_path, job.codec, job.last_time_nanos,
-                    [this](size_t n) { pay_for(n); });
+      uint64_t out_bytes = 0;
+      compress_file(fd, job.temp_path, job.codec, job.last_time_nanos, [&](size_t n) {
+        out_bytes += n;
+        pay_for(n);
+      });
       written = true;
+      struct stat source;
+      if (job.compressed && ::fstat(fd, &source) == 0) {
+        job.compressed(static_cast<uint64_t>(source.st_size), out_bytes);
+      }
     }
   } catch (const std::exception& e) {
     spdlog::warn("compressor: {} not compressed, the file stays plain: {}", job.temp_path, e.what());

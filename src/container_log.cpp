@@ -5,12 +5,30 @@
 namespace logguard {
 
 ContainerLog::ContainerLog(FileSystem& fs, std::shared_ptr<LogDirectory> dir,
-                           RotationOptions rotation, CompressionQueue* compressor)
+                           RotationOptions rotation, CompressionQueue* compressor,
+                           std::shared_ptr<ContainerMetrics> metrics)
     : dir_(dir->dir()),
       watch_(LogWatch::create()),
       fs_(fs),
       directory_(dir),
-      file_(fs, std::move(dir), rotation, compressor, watch_) {}
+      metrics_(std::move(metrics)),
+      file_(fs, std::move(dir), rotation, compressor, watch_) {
+  file_.count_into(metrics_);
+}
+
+ContainerLog::WriteCount::WriteCount(ContainerLog& log) : log_(log) {
+  if (!log_.metrics_) return;
+  bytes_before_ = log_.file_.bytes_written();
+  started_ = std::chrono::steady_clock::now();
+}
+
+ContainerLog::WriteCount::~WriteCount() {
+  if (!log_.metrics_) return;
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
+  log_.metrics_->write_duration.Observe(took.count());
+  const uint64_t written = log_.file_.bytes_written() - bytes_before_;
+  if (written > 0) log_.metrics_->written_bytes.Increment(static_cast<double>(written));
+}
 
 ContainerLog::~ContainerLog() {
   try {

@@ -29,12 +29,16 @@ Driver::Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
 Driver::~Driver() { shutdown(); }
 
 std::shared_ptr<ContainerLog> Driver::acquire_log(const std::string& container_id,
+                                                  const std::string& container_name,
                                                   const RotationOptions& rotation) {
   std::lock_guard lock(mu_);
   if (auto live = logs_[container_id].lock()) return live;
   auto dir = directories_.acquire(container_log_dir(config_.root, container_id),
                                   log_base_name(container_id));
-  auto log = std::make_shared<ContainerLog>(fs_, std::move(dir), rotation, compressor_);
+  std::shared_ptr<ContainerMetrics> metrics;
+  if (config_.metrics) metrics = config_.metrics->container(container_id, container_name);
+  auto log = std::make_shared<ContainerLog>(fs_, std::move(dir), rotation, compressor_,
+                                            std::move(metrics));
   logs_[container_id] = log;
   return log;
 }
@@ -56,7 +60,7 @@ void Driver::check_fifo_path(const std::string& fifo_path) const {
 
 Driver::Started Driver::make_session(const SessionRecord& record, bool reattached) {
   ContainerOptions options = parse_container_options(record.opts, {});
-  auto log = acquire_log(record.container_id, options.rotation);
+  auto log = acquire_log(record.container_id, record.container_name, options.rotation);
   std::unique_ptr<NodeGate> gate = gates_ ? gates_->gate_for(record.container_id) : nullptr;
   std::unique_ptr<ProgressLog> progress = store_ ? store_->progress(record.fifo) : nullptr;
   auto session = std::make_shared<Session>(
@@ -217,7 +221,8 @@ void Driver::reattach() {
 // ones queued for compression, and the session forgotten.
 void Driver::finish_orphan(const SessionRecord& record) {
   try {
-    auto log = acquire_log(record.container_id, parse_container_options(record.opts, {}).rotation);
+    auto log = acquire_log(record.container_id, record.container_name,
+                           parse_container_options(record.opts, {}).rotation);
     log->open();
   } catch (const std::exception& e) {
     spdlog::warn("{}: finishing the log of {}: {}", record.fifo, record.container_id.substr(0, 12),
@@ -280,6 +285,16 @@ void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, Re
       if (auto live = it->second.lock()) watch = live->watch();
     }
   }
+  // Counted while it runs, however it ends.
+  struct Following {
+    prometheus::Gauge* gauge;
+    explicit Following(prometheus::Gauge* g) : gauge(g) {
+      if (gauge) gauge->Increment();
+    }
+    ~Following() {
+      if (gauge) gauge->Decrement();
+    }
+  } following(request.follow && config_.metrics ? &config_.metrics->followers() : nullptr);
   logguard::read_logs(container_log_dir(config_.root, info.id), log_base_name(info.id), request,
                       sink, std::move(watch));
 }

@@ -138,7 +138,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void write_reply(RequestHandler::Reply reply) {
     response_.emplace(static_cast<http::status>(reply.status), 11);
-    response_->set(http::field::content_type, kJsonType);
+    response_->set(http::field::content_type,
+                   reply.content_type.empty() ? kJsonType : reply.content_type.c_str());
     response_->body() = std::move(reply.json_body);
     response_->keep_alive(keep_alive_);
     response_->prepare_payload();

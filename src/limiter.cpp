@@ -1,6 +1,7 @@
 #include "logguard/limiter.h"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "logguard/size_parse.h"
@@ -12,6 +13,14 @@ Limiter::Limiter(LimitOptions options, NodeGate* node) : options_(std::move(opti
   if (options_.bytes_per_sec > 0) bytes_.emplace(options_.bytes_per_sec, options_.burst_bytes);
   if (options_.lines_per_sec > 0) lines_.emplace(options_.lines_per_sec, options_.burst_lines);
   streams_.reserve(2);
+}
+
+const char* Limiter::drop_cause_name(size_t cause) {
+  static constexpr const char* kNames[kDropCauses] = {
+      "rate", "line-rate", "node-rate", "node-disk", "node-free", "restart", "write-error"};
+  static_assert(kByByteRate == 1u << kCauseRate && kByNodeFree == 1u << kCauseNodeFree &&
+                kByWriteError == 1u << kCauseWriteError);
+  return cause < kDropCauses ? kNames[cause] : "unknown";
 }
 
 size_t Limiter::cost_of(const Chunk& chunk) {
@@ -110,6 +119,9 @@ void Limiter::drop(Stream& s, const Chunk& chunk, bool new_line, unsigned limits
   }
   totals_.bytes_received += chunk.raw_bytes;
   totals_.bytes_dropped += chunk.raw_bytes;
+  const size_t cause = std::min<size_t>(std::countr_zero(limits), kDropCauses - 1);
+  totals_.lines_dropped_by[cause] += new_line ? 1 : 0;
+  totals_.bytes_dropped_by[cause] += chunk.raw_bytes;
   if (chunk.ends_line) s.in_line = false;
 
   if (!options_.drop_notice) return;
@@ -145,6 +157,8 @@ void Limiter::count_lost(std::string_view name, uint64_t lines, uint64_t raw_byt
   totals_.lines_dropped += lines;
   totals_.bytes_admitted -= std::min(totals_.bytes_admitted, raw_bytes);
   totals_.bytes_dropped += raw_bytes;
+  totals_.lines_dropped_by[kCauseWriteError] += lines;
+  totals_.bytes_dropped_by[kCauseWriteError] += raw_bytes;
   if (!options_.drop_notice) return;
   if (!s.pending) {
     s.pending = true;

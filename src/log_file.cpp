@@ -143,6 +143,7 @@ void LogFile::rotate() {
   if (old) warn_on_error("closing the rotated file", [&] { old->close(); });
   ensure_current();
   if (watch_) watch_->notify();
+  if (metrics_) metrics_->rotations.Increment();
   submit_compressions();
   if (rotation_.max_file > 1) fs_.sync_dir(dir_->dir());
 }
@@ -173,6 +174,12 @@ CompressionJob LogFile::make_job(uint64_t seq, int64_t last_time) {
   job.finish = [dir = dir_, seq, temp = job.temp_path, codec = rotation_.codec](bool written) {
     dir->finish_compression(seq, temp, codec, written);
   };
+  if (metrics_) {
+    job.compressed = [metrics = metrics_](uint64_t in_bytes, uint64_t out_bytes) {
+      metrics->compressed_input_bytes.Increment(static_cast<double>(in_bytes));
+      metrics->compressed_output_bytes.Increment(static_cast<double>(out_bytes));
+    };
+  }
   return job;
 }
 

@@ -6,6 +6,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +20,8 @@
 #include "logguard/file_system.h"
 #include "logguard/http_server.h"
 #include "logguard/log_directory.h"
+#include "logguard/metrics.h"
+#include "logguard/metrics_server.h"
 #include "logguard/node_guard.h"
 #include "logguard/node_settings.h"
 #include "logguard/options.h"
@@ -48,7 +52,8 @@ constexpr const char* kUsage =
     "  --log-level       trace, debug, info, warn, error (default info; env LOG_LEVEL)\n"
     "Settings come from the environment: RATE, BURST, LINE_RATE, LINE_BURST, ON_LIMIT,\n"
     "DROP_NOTICE, MAX_SIZE, MAX_FILE, COMPRESS (defaults of every container's log-opts) and\n"
-    "NODE_WRITE_RATE, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE, RETAIN (the node guard).\n";
+    "NODE_WRITE_RATE, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE, RETAIN (the node guard)\n"
+    "and METRICS_ADDR (GET /metrics over TCP, default 127.0.0.1:9464; off: only on the socket).\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "logguard: " << message << "\n" << kUsage;
@@ -117,20 +122,28 @@ int main(int argc, char** argv) {
   NodeGuardConfig guard_config;
   guard_config.root = flags.root;
   guard_config.containers_dir = flags.containers_dir;
+  std::optional<MetricsAddress> metrics_addr;
   try {
     config.default_opts = default_log_opts_from_env(getenv);
     guard_config.settings = node_settings_from_env(getenv);
+    const char* addr = getenv("METRICS_ADDR");
+    metrics_addr = parse_metrics_addr(addr ? addr : kDefaultMetricsAddr);
   } catch (const OptionError& e) {
     spdlog::critical("{}", e.what());
     return 2;
   }
   std::string defaults;
   for (const auto& [key, value] : config.default_opts) defaults += " " + key + "=" + value;
-  spdlog::info("settings: log-opt defaults:{}; {}; containers directory: {}",
+  spdlog::info("settings: log-opt defaults:{}; {}; containers directory: {}; metrics: {}",
                defaults.empty() ? " (built-in)" : defaults, guard_config.settings.describe(),
-               flags.containers_dir.empty() ? "none" : flags.containers_dir);
+               flags.containers_dir.empty() ? "none" : flags.containers_dir,
+               metrics_addr ? metrics_addr->describe() + " and the socket" : "on the socket only");
 
   try {
+    // Before everything that holds a container's series (logs, compression jobs).
+    Metrics metrics;
+    config.metrics = &metrics;
+    guard_config.metrics = &metrics;
     posix_file_system().create_dirs(config.root);
     auto log_fs = make_posix_file_system(config.root);
     LogDirectories directories(*log_fs);
@@ -144,17 +157,28 @@ int main(int argc, char** argv) {
     driver.reattach();
     guard.on_container_removed([&driver](const std::string& id) { driver.end_sessions_of(id); });
     guard.start();
-    PluginApi api(driver);
+    metrics.on_scrape([&] {
+      metrics.sessions().Set(static_cast<double>(driver.session_count()));
+      metrics.compressor_queued().Set(static_cast<double>(compressor.queued()));
+      metrics.compressor_lag().Set(static_cast<double>(compressor.oldest_wait_nanos()) / 1e9);
+      const double budget = guard.budget().rate();
+      metrics.node_budget().Set(budget > 0 ? budget : std::numeric_limits<double>::infinity());
+    });
+    PluginApi api(driver, &metrics);
     boost::asio::io_context io;
     HttpServer server(io, flags.socket, api);
+    std::optional<MetricsServer> metrics_server;
+    if (metrics_addr) metrics_server.emplace(io, *metrics_addr, [&] { return metrics.scrape(); });
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int signal) {
       spdlog::info("signal {}: writing what was read and stopping", signal);
       server.stop();
+      if (metrics_server) metrics_server->stop();
       driver.shutdown();  // ends sessions (progress saved), closes logs, which ends followers
       io.stop();
     });
     server.start();
+    if (metrics_server) metrics_server->start();
     spdlog::info("logguard listening on {}, writing logs under {}", flags.socket, config.root);
     io.run();
     server.join();

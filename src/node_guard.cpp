@@ -154,7 +154,12 @@ void NodeGuard::tick(int64_t mono_now) {
   last_used_ = used;
   last_tick_ = mono_now;
   LatencyProbe::Reading reading = probe_->take();
-  for (int64_t latency : reading.latencies) controller_->on_probe(mono_now, latency);
+  for (int64_t latency : reading.latencies) {
+    controller_->on_probe(mono_now, latency);
+    if (config_.metrics) {
+      config_.metrics->probe_duration().Observe(static_cast<double>(latency) / 1e9);
+    }
+  }
   controller_->on_tick(mono_now, reading.in_flight_nanos, used_rate);
   budget_->set_rate(controller_->rate(), mono_now);
   if (auto report = controller_->take_report()) spdlog::info("{}", *report);
@@ -202,6 +207,11 @@ void NodeGuard::check_disk() {
   const uint64_t cap = config_.settings.max_disk.resolve(space->total);
   const uint64_t floor = config_.settings.min_free.resolve(space->total);
   LogRootUsage usage = scan_log_root(fs_, config_.root);
+  if (config_.metrics) {
+    std::map<std::string, uint64_t> by_container;
+    for (const LogFileUsage& file : usage.files) by_container[file.container_id] += file.bytes;
+    config_.metrics->set_disk_bytes(by_container);
+  }
   uint64_t over = 0;
   if (usage.bytes > cap) over = usage.bytes - cap + margin(cap);
   if (space->available < floor) over = std::max(over, floor - space->available + margin(floor));

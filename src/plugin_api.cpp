@@ -13,6 +13,7 @@ constexpr std::string_view kCapabilities = "/LogDriver.Capabilities";
 constexpr std::string_view kStartLogging = "/LogDriver.StartLogging";
 constexpr std::string_view kStopLogging = "/LogDriver.StopLogging";
 constexpr std::string_view kReadLogs = "/LogDriver.ReadLogs";
+constexpr std::string_view kMetrics = "/metrics";
 
 // What a reply says when even making the error reply failed (out of memory).
 constexpr const char* kInternalError = R"({"Err":"logguard: internal error"})";
@@ -93,6 +94,9 @@ RequestHandler::Reply PluginApi::handle(std::string_view path, const std::string
 RequestHandler::Reply PluginApi::serve(std::string_view path, const std::string& body) {
   if (path == kActivate) return {200, R"({"Implements":["LogDriver"]})"};
   if (path == kCapabilities) return {200, R"({"Cap":{"ReadLogs":true}})"};
+  if (path == kMetrics && metrics_ != nullptr) {
+    return {200, metrics_->scrape(), Metrics::kContentType};
+  }
   if (path == kStartLogging) {
     const StartLoggingRequest request = decode_start_logging(body);
     driver_.start_logging(request.file, request.info);

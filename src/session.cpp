@@ -79,6 +79,7 @@ bool Session::run() {
     int64_t wait_until = 0;  // block mode: no turn before this (monotonic)
     int64_t last_save = clock_.monotonic_nanos();
     int64_t last_busy = 0;  // last turn that moved bytes; 0 after memory was given back
+    int64_t held_since = 0;  // block mode: the stream is not read since then; 0 if it is
     bool active = false;
     // A reattached FIFO may have lost its writer before we opened it (the
     // engine that held it is gone): Linux never reports such a pipe hung up,
@@ -101,6 +102,7 @@ bool Session::run() {
       wait_until = 0;
       StreamPump::Turn turn = pump_->turn();
       pump_->write_notices(false);
+      count_blocked(held_since, now, turn.kind == StreamPump::Turn::kWait);
       last_bytes = turn.bytes;
       active |= turn.bytes > 0;
       if (active && now - last_save >= kProgressSaveNanos) {
@@ -144,6 +146,16 @@ bool Session::run() {
   finished_ = true;
   drained_cv_.notify_all();
   return ended;
+}
+
+// Block mode: adds the time since the last turn that was told to wait to
+// the container's blocked seconds, and notes when this one was.
+void Session::count_blocked(int64_t& held_since, int64_t now, bool waiting) {
+  ContainerMetrics* metrics = log_ ? log_->metrics() : nullptr;
+  if (metrics != nullptr && held_since != 0) {
+    metrics->blocked_seconds.Increment(static_cast<double>(now - held_since) / 1e9);
+  }
+  held_since = waiting ? now : 0;
 }
 
 // Waits for data, a wake-up, a notice coming due or the end of a block-mode

@@ -124,6 +124,7 @@ void StreamPump::stage(std::string_view source, std::string_view line, int64_t t
 bool StreamPump::write_staged(bool count_losses) {
   if (staged_records_.empty()) return true;
   size_t taken = 0;
+  size_t lines_taken = 0;
   bool ok = true;
   try {
     parts_.log->write([&](LogFile& file) {
@@ -132,10 +133,12 @@ bool StreamPump::write_staged(bool count_losses) {
         file.append(std::string_view(staged_).substr(begin, r.end - begin), r.time_nanos);
         begin = r.end;
         ++taken;
+        lines_taken += r.starts_line ? 1 : 0;
       }
     });
   } catch (const std::exception& e) {
     ok = false;
+    if (ContainerMetrics* metrics = parts_.log->metrics()) metrics->write_errors.Increment();
     const size_t lost = staged_records_.size() - taken;
     lost_records_ += lost;
     const int64_t mono = parts_.clock->monotonic_nanos();
@@ -152,6 +155,12 @@ bool StreamPump::write_staged(bool count_losses) {
                     parts_.log->dir(), lost_records_, e.what());
       last_loss_report_ = mono;
     }
+  }
+  // Records (not notices) a failed flush left buffered in the file count
+  // as written: the file writes them at the next try.
+  ContainerMetrics* metrics = parts_.log->metrics();
+  if (metrics != nullptr && count_losses && lines_taken > 0) {
+    metrics->written_lines.Increment(static_cast<double>(lines_taken));
   }
   staged_.clear();
   staged_records_.clear();
@@ -181,6 +190,18 @@ void StreamPump::save_progress() {
 }
 
 StreamPump::Turn StreamPump::turn() {
+  Turn turn = take_turn();
+  publish_metrics();
+  return turn;
+}
+
+void StreamPump::publish_metrics() {
+  if (ContainerMetrics* metrics = parts_.log->metrics()) {
+    metrics->publish(parts_.limiter->totals(), published_);
+  }
+}
+
+StreamPump::Turn StreamPump::take_turn() {
   Turn turn;
   bool dropped = false;
   if (held_) {
@@ -285,6 +306,7 @@ void StreamPump::reattach(const std::vector<Record>& log_tail) {
   skip_written(log_tail, n, mono, wall);
   decoder_ = FrameDecoder();
   decoder_base_ = consumed_;
+  publish_metrics();
 }
 
 // Frames at the head of the stream that the log already holds were written

@@ -39,6 +39,9 @@ struct CompressionJob {
   // after temp_path was completely written and synced, false if the job failed
   // or was dropped at stop(). The owner renames the temp into place or removes it.
   std::function<void(bool written)> finish;
+  // If set, called on the worker after a job's temp was written: the source's
+  // size and the compressed size (for metrics).
+  std::function<void(uint64_t in_bytes, uint64_t out_bytes)> compressed;
 };
 
 // What LogFile submits to; tests substitute a queue they drive by hand.
@@ -64,6 +67,8 @@ class Compressor : public CompressionQueue {
   void stop();
   // Jobs waiting (not counting the one running), for metrics.
   size_t queued() const;
+  // How long the oldest waiting job has waited (0 if none), for metrics.
+  int64_t oldest_wait_nanos() const;
   // What the worker writes counts against this share of the node's write
   // budget: after a job it waits until the share is out of debt. Set before
   // the first submit.
@@ -78,6 +83,7 @@ class Compressor : public CompressionQueue {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<CompressionJob> jobs_;
+  std::deque<int64_t> submitted_;  // monotonic submit time of each of jobs_
   bool stopping_ = false;
   std::shared_ptr<NodeBudget::Share> share_;
   std::thread worker_;

@@ -2,7 +2,8 @@
 // followers. Shared by every logging session of the container (the engine
 // opens a second session for `docker logs` of a stopped container, and a
 // restarting container may briefly have two), so writes are serialized here
-// and the files have exactly one owner in the process.
+// and the files have exactly one owner in the process. It also holds the
+// container's metrics (metrics.h): what reaches its files is counted here.
 #pragma once
 
 #include <chrono>
@@ -20,13 +21,16 @@ namespace logguard {
 
 class ContainerLog {
  public:
+  // metrics may be null (nothing counted).
   ContainerLog(FileSystem& fs, std::shared_ptr<LogDirectory> dir, RotationOptions rotation,
-               CompressionQueue* compressor);
+               CompressionQueue* compressor, std::shared_ptr<ContainerMetrics> metrics = nullptr);
   // Closes the files and tells followers that no more data will come.
   ~ContainerLog();
 
   const std::string& dir() const { return dir_; }
   const std::shared_ptr<LogWatch>& watch() const { return watch_; }
+  // Null if nothing is counted.
+  ContainerMetrics* metrics() const { return metrics_.get(); }
 
   // Opens the files (recovering after a crash) unless already open.
   // Throws on I/O errors.
@@ -40,6 +44,7 @@ class ContainerLog {
   template <typename Fn>
   void write(Fn&& append_records) {
     std::lock_guard lock(mu_);
+    WriteCount count(*this);
     open_locked();  // retried here if opening failed before (a disk that came back)
     check_in_place_locked();
     append_records(file_);
@@ -47,6 +52,19 @@ class ContainerLog {
   }
 
  private:
+  // Counts what one write() put in the files and how long it took, however
+  // it ends.
+  class WriteCount {
+   public:
+    explicit WriteCount(ContainerLog& log);
+    ~WriteCount();
+
+   private:
+    ContainerLog& log_;
+    uint64_t bytes_before_ = 0;
+    std::chrono::steady_clock::time_point started_;
+  };
+
   void open_locked();
   void check_in_place_locked();
 
@@ -57,6 +75,7 @@ class ContainerLog {
   std::chrono::steady_clock::time_point checked_{};  // guarded by mu_
   FileSystem& fs_;
   std::shared_ptr<LogDirectory> directory_;
+  std::shared_ptr<ContainerMetrics> metrics_;
   LogFile file_;
 };
 

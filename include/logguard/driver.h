@@ -24,6 +24,7 @@
 #include "logguard/kube_links.h"
 #include "logguard/log_directory.h"
 #include "logguard/log_reader.h"
+#include "logguard/metrics.h"
 #include "logguard/node_gate.h"
 #include "logguard/options.h"
 #include "logguard/session_store.h"
@@ -56,6 +57,8 @@ struct DriverConfig {
   // How long StartLogging waits for the container's files to open before it
   // answers anyway (a stalled disk must not hold the engine's request).
   std::chrono::milliseconds open_timeout{3000};
+  // Where containers' logging and followers are counted; null: nowhere.
+  Metrics* metrics = nullptr;
 };
 
 class Driver {
@@ -99,6 +102,7 @@ class Driver {
   void run_session(std::shared_ptr<Session> session, std::shared_ptr<ContainerLog> log,
                    SessionRecord record, std::function<void(const std::string&)> opened);
   std::shared_ptr<ContainerLog> acquire_log(const std::string& container_id,
+                                            const std::string& container_name,
                                             const RotationOptions& rotation);
   void finish_orphan(const SessionRecord& record);
   void forget(const std::string& fifo_path, const Session* session);

@@ -71,6 +71,7 @@ class RequestHandler {
   struct Reply {
     unsigned status = 200;
     std::string json_body;  // never empty: the engine rejects empty 200 bodies
+    std::string content_type = {};  // empty: the protocol's JSON type
   };
   // Where a request is served (see the top of this file).
   enum class Mode { kInstant, kWorker, kWaiting, kStream };

@@ -32,6 +32,7 @@
 //    burst from a crash and the counts stay exact.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -75,6 +76,20 @@ struct Notice {
 
 class Limiter {
  public:
+  // What dropped a line, as logguard.limit and the metrics name it. A line
+  // refused by several limits at once is counted under the first of these.
+  enum DropCause : size_t {
+    kCauseRate,
+    kCauseLineRate,
+    kCauseNodeRate,
+    kCauseNodeDisk,
+    kCauseNodeFree,
+    kCauseRestart,
+    kCauseWriteError,
+    kDropCauses
+  };
+  static const char* drop_cause_name(size_t cause);
+
   // node may be null (no node-wide limits); it must outlive the limiter.
   explicit Limiter(LimitOptions options, NodeGate* node = nullptr);
 
@@ -131,6 +146,8 @@ class Limiter {
   struct Totals {
     uint64_t lines_received = 0, lines_admitted = 0, lines_dropped = 0;
     uint64_t bytes_received = 0, bytes_admitted = 0, bytes_dropped = 0;  // raw bytes
+    // lines_dropped and bytes_dropped by DropCause.
+    std::array<uint64_t, kDropCauses> lines_dropped_by{}, bytes_dropped_by{};
   };
   Totals totals() const { return totals_; }
   const LimitOptions& options() const { return options_; }
@@ -139,6 +156,7 @@ class Limiter {
   static constexpr int64_t kReminderNanos = 10'000'000'000;  // notice at least this often
 
  private:
+  // Bit i stands for DropCause i.
   enum LimitBits : unsigned {
     kByByteRate = 1,
     kByLineRate = 2,

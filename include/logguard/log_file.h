@@ -24,6 +24,7 @@
 #include "logguard/file_system.h"
 #include "logguard/log_directory.h"
 #include "logguard/log_watch.h"
+#include "logguard/metrics.h"
 #include "logguard/options.h"
 
 namespace logguard {
@@ -59,6 +60,10 @@ class LogFile {
   // Cheap (one stat); the caller decides how often.
   void ensure_in_place();
 
+  // Counts rotations and compressions of these files into `metrics` (may be
+  // null). Call before open().
+  void count_into(std::shared_ptr<ContainerMetrics> metrics) { metrics_ = std::move(metrics); }
+
   // Bytes in the current file, written plus buffered.
   uint64_t current_size() const { return written_ + buffer_.size(); }
   // Bytes that reached the disk through this writer since it was made.
@@ -84,6 +89,7 @@ class LogFile {
   int64_t last_time_ = 0;  // of the newest record in the current file; 0 = unknown
   std::string buffer_;
   bool attached_ = false;  // counted as the directory's writer
+  std::shared_ptr<ContainerMetrics> metrics_;  // also held by compression jobs
 };
 
 }  // namespace logguard

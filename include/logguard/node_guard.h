@@ -35,6 +35,7 @@
 #include "logguard/kube_links.h"
 #include "logguard/latency_probe.h"
 #include "logguard/log_directory.h"
+#include "logguard/metrics.h"
 #include "logguard/node_budget.h"
 #include "logguard/node_settings.h"
 #include "logguard/write_controller.h"
@@ -50,6 +51,8 @@ struct NodeGuardConfig {
   std::string root;             // the log root
   NodeSettings settings;
   std::string containers_dir;   // the engine's containers directory; empty: not given
+  // Where probe latencies and each container's bytes on disk go; null: nowhere.
+  Metrics* metrics = nullptr;
 };
 
 class NodeGuard : public NodeGates {

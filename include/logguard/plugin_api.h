@@ -3,18 +3,24 @@
 // (plugin_requests.h), answers {"Err": ...} on failure and never an empty
 // 200 body, and streams ReadLogs as length-prefixed LogEntry frames.
 //
+// It also serves GET /metrics (metrics.h) on the same socket, answered on
+// the I/O thread like Capabilities: a scrape only reads counters.
+//
 // Nothing thrown below it escapes: every failure becomes a reply, so an
 // exception can never reach a thread pool and end the process.
 #pragma once
 
 #include "logguard/driver.h"
 #include "logguard/http_server.h"
+#include "logguard/metrics.h"
 
 namespace logguard {
 
 class PluginApi : public RequestHandler {
  public:
-  explicit PluginApi(Driver& driver) : driver_(driver) {}
+  // metrics may be null: /metrics is then unknown.
+  explicit PluginApi(Driver& driver, Metrics* metrics = nullptr)
+      : driver_(driver), metrics_(metrics) {}
 
   // Activate, Capabilities and unknown paths are instant; StartLogging runs
   // on a worker; StopLogging, which waits for the session to drain, on the
@@ -29,6 +35,7 @@ class PluginApi : public RequestHandler {
   Reply serve(std::string_view path, const std::string& body);
 
   Driver& driver_;
+  Metrics* metrics_;
 };
 
 }  // namespace logguard

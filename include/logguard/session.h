@@ -59,6 +59,7 @@ class Session {
  private:
   bool wait_for_work(bool small_turn, int64_t wait_until, int64_t release_at);
   int timeout_ms(int64_t wait_until, int64_t release_at) const;
+  void count_blocked(int64_t& held_since, int64_t now, bool waiting);
   void wake();
 
   Config config_;

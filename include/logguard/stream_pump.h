@@ -2,7 +2,8 @@
 // frames from the container's stream, let the limiter decide, write what it
 // admits, and only then consume the bytes (log_stream.h). Driven by Session;
 // tests drive it with a fake stream and a file system that crashes after
-// any operation.
+// any operation. What it received, wrote and dropped is added to the log's
+// metrics (metrics.h) once per turn.
 //
 // The guarantee across a plugin crash at any moment (kill -9; the page cache
 // survives): every line the engine put in the FIFO is written exactly once
@@ -87,6 +88,8 @@ class StreamPump {
   };
 
   enum class Outcome { kWritten, kDropped, kWait };
+  Turn take_turn();
+  void publish_metrics();
   Outcome offer(std::string_view source, std::string_view line, int64_t time, bool starts_line,
                 bool ends_line, int64_t* wait);
   void stage(std::string_view source, std::string_view line, int64_t time, bool starts_line,
@@ -109,6 +112,7 @@ class StreamPump {
   std::vector<Staged> staged_records_;
   uint64_t lost_records_ = 0;
   int64_t last_loss_report_ = 0;  // monotonic time of the last error logged
+  Limiter::Totals published_;     // the limiter's totals as last added to the metrics
 };
 
 }  // namespace logguard
