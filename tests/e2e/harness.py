@@ -112,8 +112,10 @@ class Engine:
         if out.returncode != 0:
             raise RuntimeError("plugin/package.sh failed:\n" + out.stdout[-3000:] + out.stderr[-3000:])
         self.docker("plugin", "create", PLUGIN, pkg)
+        # No TCP metrics listener: engines of parallel runs would compete for 127.0.0.1:9464
+        # (test_metrics sets a free port of its own).
         self.docker("plugin", "set", PLUGIN, "logroot.source=" + self.log_root,
-                    "containers.source=" + self.containers_dir())
+                    "containers.source=" + self.containers_dir(), "METRICS_ADDR=off")
         self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
 
     def configure_plugin(self, **settings):
