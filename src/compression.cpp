@@ -26,11 +26,6 @@ constexpr size_t kChunk = 128 * 1024;
 constexpr uint32_t kSkippableMagic = 0x184D2A50;  // zstd skippable frame, variant 0
 constexpr size_t kMaxHeaderJson = 64 * 1024;
 constexpr int kZstdLevel = 3;
-// libdeflate's level and the input per gzip member, chosen by measurement
-// (bench/gzip_level_bench.cpp, README "Compression"): level 6 costs about a
-// third of zlib 6's CPU for output a little smaller; members of 1 MiB keep
-// memory bounded and lose well under 1 % of size to the restarted window.
-constexpr int kGzipLevel = 6;
 
 
 size_t read_some(int fd, char* buf, size_t n, const char* what) {

@@ -25,6 +25,14 @@ namespace logguard {
 
 enum class Codec { kNone, kGzip, kZstd };
 
+// How gzip files are written, chosen by measurement (bench/gzip_level_bench.cpp,
+// README "Compression"): libdeflate level 1 takes about a quarter of zlib 6's
+// CPU for output about 4 % larger; levels 2 and 3 cost more and are no
+// smaller, 4 saves 1 % for half again the CPU, 6 (zlib 6's size) costs more
+// than half of zlib 6. Members of 1 MiB of input keep memory bounded (one
+// chunk in, one out) and cost well under 1 % in size against one member;
+// 256 KiB to 4 MiB measured the same CPU.
+inline constexpr int kGzipLevel = 1;
 // Bytes of input per gzip member of a compressed file.
 inline constexpr size_t kGzipMemberInput = size_t{1} << 20;
 
