@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "logguard/gzip_member.h"
 #include "logguard/time_format.h"
 #include "logguard/unique_fd.h"
 
@@ -119,36 +120,34 @@ void pump(int src_fd, Step&& step) {
   step(nullptr, 0);
 }
 
-// gzip as Go's gzip.Writer with Header.Extra: default level, MTIME 0, OS 255,
-// FEXTRA holding the raw lastTime JSON.
+// Reads from offset until buf is full or the file ends; the bytes read.
+size_t pread_full(int fd, std::vector<char>& buf, uint64_t offset) {
+  size_t got = 0;
+  while (got < buf.size()) {
+    size_t n = pread_some(fd, buf.data() + got, buf.size() - got, offset + got);
+    if (n == 0) break;
+    got += n;
+  }
+  return got;
+}
+
+// gzip as a sequence of members, one per kGzipMemberInput bytes of input,
+// each compressed whole by libdeflate (see gzip_member.h). Only the first
+// member carries the lastTime JSON, so read_gzip_extra finds it where
+// json-file puts it; an empty source still gets that one member.
 void gzip_stream(int src_fd, Output& dst, const std::string& json) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw std::runtime_error("deflateInit2 failed");
+  GzipMemberEncoder encoder(kGzipLevel);
+  std::vector<char> in(kGzipMemberInput);
+  uint64_t offset = 0;
+  for (;;) {
+    const size_t n = pread_full(src_fd, in, offset);
+    if (n == 0 && offset > 0) break;
+    const std::string_view member =
+        encoder.encode({in.data(), n}, offset == 0 ? std::string_view(json) : std::string_view());
+    write_out(dst, member.data(), member.size());
+    offset += n;
+    if (n < in.size()) break;
   }
-  std::unique_ptr<z_stream, decltype(&deflateEnd)> guard(&zs, &deflateEnd);
-  gz_header header{};
-  header.os = 255;
-  header.time = 0;
-  if (!json.empty()) {
-    header.extra = reinterpret_cast<Bytef*>(const_cast<char*>(json.data()));
-    header.extra_len = static_cast<uInt>(json.size());
-  }
-  deflateSetHeader(&zs, &header);
-  std::vector<char> out(kChunk);
-  pump(src_fd, [&](const char* data, size_t n) {
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
-    zs.avail_in = static_cast<uInt>(n);
-    const int flush = data ? Z_NO_FLUSH : Z_FINISH;
-    int rc;
-    do {
-      zs.next_out = reinterpret_cast<Bytef*>(out.data());
-      zs.avail_out = static_cast<uInt>(out.size());
-      rc = deflate(&zs, flush);
-      if (rc == Z_STREAM_ERROR) throw std::runtime_error("deflate failed");
-      write_out(dst, out.data(), out.size() - zs.avail_out);
-    } while (zs.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
-  });
 }
 
 // A skippable frame holding the lastTime JSON, then one zstd frame with a checksum.

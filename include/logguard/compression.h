@@ -4,7 +4,11 @@
 // record in the file) so readers can skip whole files by time without
 // decompressing them:
 //  - gzip: FEXTRA holds the raw JSON {"lastTime":"<RFC3339Nano>"}, exactly as
-//    Docker's json-file writes it (not RFC 1952 sub-fields); MTIME 0.
+//    Docker's json-file writes it (not RFC 1952 sub-fields); MTIME 0. The file
+//    is a sequence of gzip members of kGzipMemberInput bytes of input each
+//    (the last one shorter; one member for an empty source), compressed whole
+//    by libdeflate; only the first member has the FEXTRA field. Readers of
+//    concatenated members (gzip -d, Go's gzip.Reader, ours) see one stream.
 //  - zstd: the file starts with a skippable frame (magic 0x184D2A50, 4-byte
 //    little-endian length) whose payload is the same JSON, then the data frame.
 #pragma once
@@ -20,6 +24,17 @@
 namespace logguard {
 
 enum class Codec { kNone, kGzip, kZstd };
+
+// How gzip files are written, chosen by measurement (bench/gzip_level_bench.cpp,
+// README "Compression"): libdeflate level 1 takes about a quarter of zlib 6's
+// CPU for output about 4 % larger; levels 2 and 3 cost more and are no
+// smaller, 4 saves 1 % for half again the CPU, 6 (zlib 6's size) costs more
+// than half of zlib 6. Members of 1 MiB of input keep memory bounded (one
+// chunk in, one out) and cost well under 1 % in size against one member;
+// 256 KiB to 4 MiB measured the same CPU.
+inline constexpr int kGzipLevel = 1;
+// Bytes of input per gzip member of a compressed file.
+inline constexpr size_t kGzipMemberInput = size_t{1} << 20;
 
 // ".gz", ".zst", or "" for kNone.
 std::string_view codec_extension(Codec codec);
