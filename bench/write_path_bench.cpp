@@ -105,15 +105,21 @@ void run_write_path(benchmark::State& state, const std::string& variant, const L
     fs::create_directories(dir);
     DriverConfig config;
     config.root = (dir / "logs").string();
+    config.fifo_dir = dir.string();
     config.stop_drain_timeout = std::chrono::seconds(60);
-    Driver driver(config, posix_file_system(), nullptr);
+    LogDirectories directories(posix_file_system());
+    Driver driver(config, posix_file_system(), directories, nullptr, nullptr, nullptr);
     std::string fifo = (dir / "fifo").string();
     ::mkfifo(fifo.c_str(), 0700);
     int engine = ::open(fifo.c_str(), O_RDWR);
     const auto wall_before = std::chrono::steady_clock::now();
     const double cpu_before = cpu_seconds(RUSAGE_SELF);
     const double writer_before = cpu_seconds(RUSAGE_THREAD);
-    driver.start_logging(fifo, {std::string(64, 'c'), "/bench", opts});
+    ContainerInfo info;
+    info.id = std::string(64, 'c');
+    info.name = "/bench";
+    info.log_opts = opts;
+    driver.start_logging(fifo, info);
     size_t lines = 0;
     bool ok = true;
     while (ok && lines < lines_wanted) {
