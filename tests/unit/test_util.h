@@ -14,6 +14,12 @@
 
 namespace logguard::testing {
 
+// spdlog's registry is made on first use, inside libspdlog, which the
+// sanitizer builds do not instrument: ThreadSanitizer cannot see the guard
+// of that lazy construction and reports a race when a test's first log line
+// comes from two threads at once. Made before main, it is made once.
+inline const bool kLogRegistryReady = (spdlog::default_logger(), true);
+
 // A directory removed with everything in it at the end of the scope.
 class TempDir {
  public:
