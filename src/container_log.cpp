@@ -16,10 +16,10 @@ ContainerLog::ContainerLog(FileSystem& fs, std::shared_ptr<LogDirectory> dir,
   file_.count_into(metrics_);
 }
 
-ContainerLog::WriteCount::WriteCount(ContainerLog& log) : log_(log) {
-  if (!log_.metrics_) return;
-  bytes_before_ = log_.file_.bytes_written();
-  started_ = std::chrono::steady_clock::now();
+ContainerLog::WriteCount::WriteCount(ContainerLog& log,
+                                     std::chrono::steady_clock::time_point started)
+    : log_(log), started_(started) {
+  if (log_.metrics_) bytes_before_ = log_.file_.bytes_written();
 }
 
 ContainerLog::WriteCount::~WriteCount() {
@@ -54,8 +54,7 @@ std::vector<Record> ContainerLog::tail(size_t max_bytes, const DecompressFn& dec
 // Someone deleted the log directory under a running container: notice it
 // within a second and start the file again, rather than writing into a
 // file nobody can see.
-void ContainerLog::check_in_place_locked() {
-  const auto now = std::chrono::steady_clock::now();
+void ContainerLog::check_in_place_locked(std::chrono::steady_clock::time_point now) {
   if (now - checked_ < std::chrono::seconds(1)) return;
   checked_ = now;
   file_.ensure_in_place();

@@ -53,9 +53,11 @@ Limiter::Decision Limiter::offer(const Chunk& chunk, int64_t mono_now, int64_t w
   Stream& s = stream(chunk.stream);
   if (chunk.starts_line || !s.in_line) return decide_line(s, chunk, mono_now, wall_now);
   if (s.line_admitted) {
-    const size_t cost = cost_of(chunk);
-    if (bytes_) bytes_->charge(cost);
-    if (node_) node_->charge(mono_now, cost);
+    if (sizes_records()) {
+      const size_t cost = cost_of(chunk);
+      if (bytes_) bytes_->charge(cost);
+      if (node_) node_->charge(mono_now, cost);
+    }
     admit(s, chunk, false);
     return {Verdict::kAdmit};
   }
@@ -70,7 +72,7 @@ Limiter::Decision Limiter::decide_line(Stream& s, const Chunk& chunk, int64_t mo
   if (lines_ && !lines_->has_tokens(mono_now)) limits |= kByLineRate;
   int64_t node_wait = 0;
   size_t cost = 0;
-  if (limits == 0) {
+  if (limits == 0 && sizes_records()) {
     cost = cost_of(chunk);
     if (node_) {
       NodeGate::Verdict v = node_->admit(mono_now, cost);

@@ -1,6 +1,8 @@
 #include "logguard/time_format.h"
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,13 +42,92 @@ Civil civil_from_days(int64_t z) {
   return {y + (m <= 2), m, d};
 }
 
-// Writes value as `width` digits ending just before end; returns the start.
-char* put_digits(char* end, uint64_t value, int width) {
-  for (int i = 0; i < width; ++i) {
-    *--end = static_cast<char>('0' + value % 10);
-    value /= 10;
+// "00" to "99": digits are written two at a time.
+constexpr std::array<char, 200> make_digit_pairs() {
+  std::array<char, 200> pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
   }
-  return end;
+  return pairs;
+}
+constexpr auto kDigitPairs = make_digit_pairs();
+
+// Writes value as `width` digits ending just before end.
+void put_digits(char* end, uint32_t value, int width) {
+  for (; width >= 2; width -= 2) {
+    end -= 2;
+    std::memcpy(end, &kDigitPairs[2 * (value % 100)], 2);
+    value /= 100;
+  }
+  if (width == 1) *--end = static_cast<char>('0' + value % 10);
+}
+
+// Digits of a fraction of a second once Go trims its trailing zeros; 0 for
+// none (then no '.' either).
+int fraction_digits(uint32_t nanos) {
+  if (nanos == 0) return 0;
+  int digits = 9;
+  for (; nanos % 10 == 0; nanos /= 10) --digits;
+  return digits;
+}
+
+// A time as whole seconds since the Unix epoch (floor) and the nanoseconds
+// past them.
+struct SplitTime {
+  int64_t seconds;
+  uint32_t nanos;
+};
+
+SplitTime split_time(int64_t unix_nanos) {
+  int64_t seconds = unix_nanos / kNanosPerSecond;
+  int64_t nanos = unix_nanos % kNanosPerSecond;
+  if (nanos < 0) {
+    nanos += kNanosPerSecond;
+    seconds -= 1;
+  }
+  return {seconds, static_cast<uint32_t>(nanos)};
+}
+
+// "2006-01-02T15:04:05" of one second, or not representable (a year outside
+// 0..9999).
+struct SecondText {
+  int64_t second = INT64_MIN;  // no int64 nanosecond time falls in this second
+  bool representable = false;
+  char text[19] = {};
+};
+
+SecondText make_second_text(int64_t seconds) {
+  SecondText result;
+  result.second = seconds;
+  int64_t days = seconds / kSecondsPerDay;
+  int64_t second_of_day = seconds % kSecondsPerDay;
+  if (second_of_day < 0) {
+    second_of_day += kSecondsPerDay;
+    days -= 1;
+  }
+  const Civil date = civil_from_days(days);
+  if (date.year < 0 || date.year > 9999) return result;
+  result.representable = true;
+  char* t = result.text;
+  std::memcpy(t, "YYYY-MM-DDThh:mm:ss", sizeof result.text);
+  put_digits(t + 4, static_cast<uint32_t>(date.year), 4);
+  put_digits(t + 7, date.month, 2);
+  put_digits(t + 10, date.day, 2);
+  put_digits(t + 13, static_cast<uint32_t>(second_of_day / 3600), 2);
+  put_digits(t + 16, static_cast<uint32_t>(second_of_day / 60 % 60), 2);
+  put_digits(t + 19, static_cast<uint32_t>(second_of_day % 60), 2);
+  return result;
+}
+
+// The calendar arithmetic costs several times what the rest of a record's
+// time does, and consecutive records mostly share their second: each thread
+// (a session's writer) keeps the last one it made. Constant-initialized, so
+// reaching it costs no guard.
+const SecondText& second_text_cached(int64_t seconds) {
+  thread_local SecondText last;
+  if (last.second != seconds) last = make_second_text(seconds);
+  return last;
 }
 
 // Reads exactly `width` decimal digits.
@@ -133,37 +214,32 @@ std::optional<Instant> parse_instant(std::string_view text) {
 }  // namespace
 
 bool append_rfc3339nano(std::string& out, int64_t unix_nanos) {
-  int64_t seconds = unix_nanos / kNanosPerSecond;
-  int64_t nanos = unix_nanos % kNanosPerSecond;
-  if (nanos < 0) {
-    nanos += kNanosPerSecond;
-    seconds -= 1;
-  }
-  int64_t days = seconds / kSecondsPerDay;
-  int64_t second_of_day = seconds % kSecondsPerDay;
-  if (second_of_day < 0) {
-    second_of_day += kSecondsPerDay;
-    days -= 1;
-  }
-  const Civil date = civil_from_days(days);
-  if (date.year < 0 || date.year > 9999) return false;
-  // Built in place and appended once: this runs for every record written.
-  char text[] = "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ";
-  put_digits(text + 4, static_cast<uint64_t>(date.year), 4);
-  put_digits(text + 7, date.month, 2);
-  put_digits(text + 10, date.day, 2);
-  put_digits(text + 13, static_cast<uint64_t>(second_of_day / 3600), 2);
-  put_digits(text + 16, static_cast<uint64_t>(second_of_day / 60 % 60), 2);
-  put_digits(text + 19, static_cast<uint64_t>(second_of_day % 60), 2);
-  size_t length = 19;
-  if (nanos != 0) {
-    put_digits(text + 29, static_cast<uint64_t>(nanos), 9);
-    length = 29;
-    while (text[length - 1] == '0') --length;
-  }
-  text[length++] = 'Z';
-  out.append(text, length);
+  char text[kMaxRfc3339NanoSize];
+  const char* end = write_rfc3339nano(text, unix_nanos);
+  if (end == nullptr) return false;
+  out.append(text, static_cast<size_t>(end - text));
   return true;
+}
+
+char* write_rfc3339nano(char* out, int64_t unix_nanos) {
+  const SplitTime time = split_time(unix_nanos);
+  const SecondText& second = second_text_cached(time.seconds);
+  if (!second.representable) return nullptr;
+  std::memcpy(out, second.text, sizeof second.text);
+  char* p = out + sizeof second.text;
+  if (time.nanos != 0) {
+    *p = '.';
+    p += 10;
+    put_digits(p, time.nanos, 9);
+    while (p[-1] == '0') --p;  // Go trims the fraction's trailing zeros
+  }
+  *p++ = 'Z';
+  return p;
+}
+
+size_t rfc3339nano_size(int64_t unix_nanos) {
+  const int digits = fraction_digits(split_time(unix_nanos).nanos);
+  return 20 + (digits > 0 ? 1 + static_cast<size_t>(digits) : 0);
 }
 
 std::string format_rfc3339nano(int64_t unix_nanos) {

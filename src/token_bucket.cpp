@@ -9,6 +9,9 @@ namespace {
 
 constexpr double kMaxTokens = 1e15;
 constexpr int64_t kNano = 1'000'000'000;
+// rate_ (at most 1e24) times this (1e14 ns, a day and more) plus a carry
+// stays below 2^127 (1.7e38).
+constexpr int64_t kMaxExactElapsed = 100'000'000'000'000;
 
 // x tokens (clamped to (0, 1e15]) in nano-tokens, never less than one.
 __int128 to_nano(double x) {
@@ -33,19 +36,32 @@ void TokenBucket::refill(int64_t now) {
   if (now <= last_) return;  // a clock that stalls or steps back adds nothing
   Fixed elapsed = now - last_;
   last_ = now;
-  // Refilling `need` nano-tokens takes rate_ * elapsed + carry_ >= need * 1e9.
-  Fixed need = capacity_ - tokens_;
+  // Refilling `need` nano-tokens takes rate_ * elapsed + carry_ >= need * 1e9
+  // (below 1e34). The product overflows only after a long idle (rate_ is at
+  // most 1e24), so up to kMaxExactElapsed it is compared as it is, and only
+  // beyond by a division (a library call on 128 bits), which a bucket in use
+  // never needs.
+  const Fixed need = capacity_ - tokens_;
   if (need <= 0) return;
-  // Compared before multiplying, as rate_ * elapsed could overflow after a
-  // long idle; need * 1e9 stays below 1e34.
-  if (elapsed >= (need * kNano - carry_ + rate_ - 1) / rate_) {
+  const Fixed target = need * kNano;
+  if (elapsed > kMaxExactElapsed ? elapsed >= (target - carry_ + rate_ - 1) / rate_
+                                 : rate_ * elapsed + carry_ >= target) {
     tokens_ = capacity_;
     carry_ = 0;
     return;
   }
-  Fixed added = rate_ * elapsed + carry_;
-  tokens_ += added / kNano;
-  carry_ = added % kNano;
+  // Not full: then rate_ * elapsed is below target, whatever elapsed was.
+  const Fixed added = rate_ * elapsed + carry_;
+  // What a short gap adds fits in 64 bits, where dividing by a constant is a
+  // multiplication; in 128 bits it is a library call.
+  if (added <= UINT64_MAX) {
+    const auto small = static_cast<uint64_t>(added);
+    tokens_ += small / kNano;
+    carry_ = small % kNano;
+  } else {
+    tokens_ += added / kNano;
+    carry_ = added % kNano;
+  }
 }
 
 bool TokenBucket::has_tokens(int64_t now) {

@@ -44,9 +44,12 @@ class ContainerLog {
   template <typename Fn>
   void write(Fn&& append_records) {
     std::lock_guard lock(mu_);
-    WriteCount count(*this);
+    // One clock read serves the metrics and the check: writes come once per
+    // batch of records, as often as once per record.
+    const auto now = std::chrono::steady_clock::now();
+    WriteCount count(*this, now);
     open_locked();  // retried here if opening failed before (a disk that came back)
-    check_in_place_locked();
+    check_in_place_locked(now);
     append_records(file_);
     file_.flush();
   }
@@ -56,7 +59,7 @@ class ContainerLog {
   // it ends.
   class WriteCount {
    public:
-    explicit WriteCount(ContainerLog& log);
+    WriteCount(ContainerLog& log, std::chrono::steady_clock::time_point started);
     ~WriteCount();
 
    private:
@@ -66,7 +69,7 @@ class ContainerLog {
   };
 
   void open_locked();
-  void check_in_place_locked();
+  void check_in_place_locked(std::chrono::steady_clock::time_point now);
 
   std::string dir_;
   std::shared_ptr<LogWatch> watch_;

@@ -190,6 +190,9 @@ class Limiter {
   bool notice_due(const Stream& s, int64_t mono_now) const;
   Notice make_notice(const Stream& s) const;
   static size_t cost_of(const Chunk& chunk);
+  // Whether anything charges admitted records their size: sizing one scans
+  // its line, so an unlimited container without a node gate skips it.
+  bool sizes_records() const { return bytes_ || node_; }
 
   LimitOptions options_;
   NodeGate* node_;

@@ -533,6 +533,38 @@ TEST(LogEntryWireTest, AgreesWithLibprotobufOnRandomMessages) {
   }
 }
 
+// Varints of every length from 1 to 11 bytes, with every byte's payload bits
+// set or clear, where they are a tag, a length, the time and the ordinal,
+// with fewer than ten bytes after them and with more (read a word at a time).
+TEST(LogEntryWireTest, AgreesWithLibprotobufOnVarintsOfEveryLength) {
+  const auto varint_of = [](int length, int payload) {
+    std::string out;
+    for (int i = 0; i < length; ++i) {
+      const int last = i == length - 1 ? 0 : 0x80;
+      out += static_cast<char>(last | (i == length - 1 && payload == 0 ? 0x01 : payload));
+    }
+    return out;
+  };
+  const std::string tail = bytes({0x1A, 0x0A}) + "0123456789";  // line field, ten bytes
+  for (int length = 1; length <= 11; ++length) {
+    for (const int payload : {0x00, 0x01, 0x7F, 0x55}) {
+      const std::string v = varint_of(length, payload);
+      for (const std::string& trailer : {std::string(), tail}) {
+        const std::string messages[] = {
+            bytes({0x10}) + v + trailer,                                        // time
+            bytes({0x2A, static_cast<int>(1 + v.size()), 0x18}) + v + trailer,  // ordinal
+            bytes({0x1A}) + v + trailer,                                        // a line's length
+            v + trailer,                                                        // a tag
+        };
+        for (const std::string& message : messages) {
+          expect_same_as_libprotobuf(message);
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+}
+
 TEST(LogEntryWireTest, AgreesWithLibprotobufOnEdgeCases) {
   for (const std::string& message : {
            bytes({0x10}),

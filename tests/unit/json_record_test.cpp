@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace logguard {
 namespace {
@@ -124,6 +126,47 @@ TEST(JsonRecordTest, EscapesAtEveryPositionOfLongRuns) {
     for (const auto& [raw, json] : cases) {
       const std::string before(at, 'a'), after(40 - at, 'b');
       EXPECT_EQ(escaped(before + raw + after), before + json + after) << at << " " << json;
+    }
+  }
+}
+
+// Lines of every length up to 48 with two bytes to escape anywhere: the
+// scanner takes 16 bytes a step and the last ones in a step that overlaps
+// bytes already done.
+TEST(JsonRecordTest, EscapesEveryPairOfPositionsInLinesOfAnyLength) {
+  for (size_t length = 2; length <= 48; ++length) {
+    for (size_t first = 0; first < length; ++first) {
+      for (size_t second = first + 1; second < length; ++second) {
+        std::string raw(length, 'a'), json(length, 'a');
+        raw[first] = '<';
+        raw[second] = '"';
+        json.replace(second, 1, R"(\")");
+        json.replace(first, 1, R"(\u003c)");
+        ASSERT_EQ(escaped(raw), json) << length << " " << first << " " << second;
+      }
+    }
+  }
+}
+
+// stdout and stderr take a shortcut; every other stream is escaped.
+TEST(JsonRecordTest, EncodesEveryStreamAsJsonFile) {
+  const Attrs attrs = {{"a", "b"}};
+  for (const Attrs* with : {static_cast<const Attrs*>(nullptr), &attrs}) {
+    const std::string attrs_text = with ? R"("attrs":{"a":"b"},)" : "";
+    for (std::string_view log : {"", "x"}) {
+      const std::string log_text = log.empty() ? "" : R"("log":"x",)";
+      for (const auto& [stream, json] : std::vector<std::pair<std::string, std::string>>{
+               {"stdout", R"("stream":"stdout",)"},
+               {"stderr", R"("stream":"stderr",)"},
+               {"stdin", R"("stream":"stdin",)"},
+               {"stdoutx", R"("stream":"stdoutx",)"},
+               {"std<out", R"("stream":"std\u003cout",)"},
+               {"s\xff", R"("stream":"s\ufffd",)"},
+               {"", ""}}) {
+        EXPECT_EQ(encode(log, stream, with, 0),
+                  "{" + log_text + json + attrs_text + R"("time":"1970-01-01T00:00:00Z"})" "\n")
+            << stream;
+      }
     }
   }
 }

@@ -89,6 +89,41 @@ TEST(TokenBucket, HugeValuesAndLongIdleStayInRange) {
   EXPECT_EQ(bucket.tokens(), 1e15);
 }
 
+// Refill is compared by multiplication up to 1e14 ns since the last call
+// and by division beyond: both must give the same tokens.
+TEST(TokenBucket, LongIdleRefillsAsShortStepsDo) {
+  for (const int64_t idle : {int64_t{99'999'999'999'999}, int64_t{100'000'000'000'000},
+                             int64_t{100'000'000'000'001}, int64_t{300'000'000'000'000}}) {
+    // 1e-6 tokens/s: a day and more of idle refills only a fraction of a token.
+    TokenBucket slow(1e-6, 1), stepped(1e-6, 1);
+    slow.try_take(kStart, 1);
+    stepped.try_take(kStart, 1);
+    slow.has_tokens(kStart + idle);
+    for (int i = 1; i <= 4; ++i) stepped.has_tokens(kStart + idle / 4 * i);
+    stepped.has_tokens(kStart + idle);
+    EXPECT_EQ(slow.tokens(), stepped.tokens()) << idle;
+    // 1e-6 tokens/s is 1e-6 nano-tokens a nanosecond.
+    EXPECT_EQ(slow.tokens(), static_cast<double>(idle / 1'000'000) / 1e9) << idle;
+    // A fast bucket is full again after any of these.
+    TokenBucket fast(1000, 10);
+    fast.try_take(kStart, 1'000'000);
+    EXPECT_TRUE(fast.has_tokens(kStart + idle)) << idle;
+    EXPECT_EQ(fast.tokens(), 10.0) << idle;
+  }
+}
+
+// A refill of up to 2^64 (1.8e19) 1e-18 tokens is divided in 64 bits, a
+// larger one in 128: at 1e9 tokens/s, steps of 10 ns add 1e19, of 20 ns 2e19.
+TEST(TokenBucket, RefillIsTheSameInSmallAndLargeSteps) {
+  TokenBucket small_steps(1e9, 1e12), large_steps(1e9, 1e12);
+  small_steps.try_take(kStart, 1'000'000'000'000);
+  large_steps.try_take(kStart, 1'000'000'000'000);
+  for (int64_t t = 10; t <= 1'000'000; t += 10) small_steps.has_tokens(kStart + t);
+  for (int64_t t = 20; t <= 1'000'000; t += 20) large_steps.has_tokens(kStart + t);
+  EXPECT_EQ(small_steps.tokens(), 1'000'000.0);
+  EXPECT_EQ(large_steps.tokens(), 1'000'000.0);
+}
+
 TEST(TokenBucket, SustainedFloodGetsWithinTwoPercentOfTheBound) {
   // rate 1 MB/s, burst 10 MB, records of 1..4000 bytes every 100 µs for 60 s.
   const double rate = 1e6, burst = 10e6;
