@@ -56,6 +56,11 @@ bool LogWatch::closed() const {
   return closed_;
 }
 
+bool LogWatch::has_followers() const {
+  std::lock_guard lock(mu_);
+  return !fds_.empty();
+}
+
 std::unique_ptr<LogWatch::Subscription> LogWatch::subscribe() {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");

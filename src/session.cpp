@@ -1,6 +1,8 @@
 #include "logguard/session.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -14,15 +16,19 @@
 namespace logguard {
 namespace {
 
-// Below this many bytes a turn counts as "the stream was nearly empty".
-constexpr size_t kCoalesceBelow = 16 * 1024;
-// 200 us: at 600k lines/s about 14 KiB gather, a fifth of the pipe.
-constexpr long kGatherNanos = 200'000;
 // When the stream holds only part of a frame, the rest is on its way: look
 // again after this instead of spinning on a readable FIFO.
 constexpr long kPartialFrameNanos = 1'000'000;
-// How often the limiter's tokens are saved while the container logs.
-constexpr int64_t kProgressSaveNanos = 1'000'000'000;
+// How often the limiter's tokens are saved while the container logs. Drops
+// are saved when they happen; a restart only restores tokens this old (so a
+// container may get up to this long of its rate again), and hundreds of
+// quiet containers do not each write their progress every second.
+constexpr int64_t kProgressSaveNanos = 5'000'000'000;
+// How late a sleep may end: Linux's default, and for gathers of at least
+// kSlackFromNanos (a quiet stream's, read_pacer.h) a tenth of them or so.
+constexpr unsigned long kTimerSlackNanos = 50'000;
+constexpr unsigned long kLongTimerSlackNanos = 20'000'000;
+constexpr int64_t kSlackFromNanos = 200'000'000;
 // Buffers of a burst are given back after this long without data.
 constexpr int64_t kReleaseAfterNanos = 1'000'000'000;
 // Newest log bytes a reattaching session compares with the stream: more than
@@ -41,7 +47,7 @@ void clear_eventfd(int fd) {
   }
 }
 
-// Sleeps up to `nanos`; a wake-up ends it early.
+// Sleeps up to `nanos` (< 1 s); a wake-up ends it early.
 void pause(int wake_fd, long nanos) {
   const timespec t{0, nanos};
   pollfd fd{wake_fd, POLLIN, 0};
@@ -72,10 +78,11 @@ void Session::open_fifo() {
 }
 
 bool Session::run() {
+  pthread_setname_np(pthread_self(), "session");
   bool ended = false;
   try {
     if (config_.reattached) pump_->reattach(log_->tail(kReattachTailBytes));
-    size_t last_bytes = 0;
+    int64_t gather = 0;  // let frames gather this long before the next turn (read_pacer.h)
     int64_t wait_until = 0;  // block mode: no turn before this (monotonic)
     int64_t last_save = clock_.monotonic_nanos();
     int64_t last_busy = 0;  // last turn that moved bytes; 0 after memory was given back
@@ -88,12 +95,14 @@ bool Session::run() {
     for (;;) {
       const int64_t release_at = last_busy != 0 ? last_busy + kReleaseAfterNanos : 0;
       const bool stalled = !std::exchange(look_first, false) &&
-                           wait_for_work(last_bytes < kCoalesceBelow, wait_until, release_at);
+                           wait_for_work(std::exchange(gather, 0), wait_until, release_at);
       uint64_t drains_asked;
+      bool draining;  // someone waits in drain(): no gathering then
       bool stopping;
       {
         std::lock_guard lock(mu_);
         drains_asked = drain_requests_;
+        draining = drains_asked != drains_done_;
         stopping = shutdown_;
       }
       if (stopping) break;
@@ -103,7 +112,10 @@ bool Session::run() {
       StreamPump::Turn turn = pump_->turn();
       pump_->write_notices(false);
       count_blocked(held_since, now, turn.kind == StreamPump::Turn::kWait);
-      last_bytes = turn.bytes;
+      if (turn.kind == StreamPump::Turn::kProgress) {
+        gather = pace(now, turn.bytes);
+        if (draining) gather = 0;
+      }
       active |= turn.bytes > 0;
       if (active && now - last_save >= kProgressSaveNanos) {
         pump_->save_progress();
@@ -126,6 +138,7 @@ bool Session::run() {
         last_busy = now;
       } else if (last_busy != 0 && now - last_busy >= kReleaseAfterNanos) {
         pump_->release_memory();  // a burst is over: give its buffers back
+        stream_->use_large_pipe(false);
         last_busy = 0;
       }
     }
@@ -158,10 +171,37 @@ void Session::count_blocked(int64_t& held_since, int64_t now, bool waiting) {
   held_since = waiting ? now : 0;
 }
 
+// A busy stream gets a large pipe (while there are some to give), then
+// every stream is paced to its rate. A long gather may end a little late
+// (timer slack): the kernel then wakes many quiet sessions from one timer
+// interrupt; a short one, a busy stream's, must not.
+int64_t Session::pace(int64_t start, size_t bytes) {
+  // Not in block mode: a larger pipe would let the container run further
+  // ahead of its rate.
+  const bool blocking = config_.limits.on_limit == OnLimit::kBlock;
+  if (!blocking && bytes >= stream_->capacity() / 2) stream_->use_large_pipe(true);
+  const bool followed = log_->watch() && log_->watch()->has_followers();
+  const int64_t gather =
+      pacer_.after_turn(start, clock_.monotonic_nanos(), bytes, stream_->capacity(),
+                        followed ? ReadPacer::kFollowedGatherNanos : ReadPacer::kMaxGatherNanos);
+  const unsigned long slack = gather >= kSlackFromNanos ? kLongTimerSlackNanos : kTimerSlackNanos;
+  if (slack != timer_slack_) {
+    ::prctl(PR_SET_TIMERSLACK, slack);
+    timer_slack_ = slack;
+  }
+  return gather;
+}
+
 // Waits for data, a wake-up, a notice coming due or the end of a block-mode
-// wait. Returns whether the stream was readable while the last turn left
-// data in it (part of a frame): then the caller must not spin on it.
-bool Session::wait_for_work(bool small_turn, int64_t wait_until, int64_t release_at) {
+// wait; or, after a turn that took bytes, lets frames gather for `gather`
+// nanoseconds (a wake-up ends that early). Returns whether the stream was
+// readable while the last turn left data in it (part of a frame): then the
+// caller must not spin on it.
+bool Session::wait_for_work(int64_t gather, int64_t wait_until, int64_t release_at) {
+  if (gather > 0 && wait_until == 0) {
+    pause(wake_fd_.get(), static_cast<long>(gather));
+    return false;
+  }
   pollfd fds[2] = {{wake_fd_.get(), POLLIN, 0}, {stream_->poll_fd(), POLLIN, 0}};
   // While waiting for tokens the FIFO stays readable (nothing is consumed):
   // only the clock and wake-ups matter then.
@@ -170,12 +210,7 @@ bool Session::wait_for_work(bool small_turn, int64_t wait_until, int64_t release
     throw_errno("poll");
   }
   if (fds[0].revents & POLLIN) clear_eventfd(wake_fd_.get());
-  const bool readable = count == 2 && (fds[1].revents & (POLLIN | POLLHUP));
-  // The engine writes one frame per write(2): after a turn that found the
-  // stream nearly empty, a short pause lets frames gather so one turn takes
-  // many. Far too short to fill the pipe, invisible as latency.
-  if (readable && small_turn) pause(wake_fd_.get(), kGatherNanos);
-  return readable;
+  return count == 2 && (fds[1].revents & (POLLIN | POLLHUP));
 }
 
 int Session::timeout_ms(int64_t wait_until, int64_t release_at) const {

@@ -38,6 +38,8 @@ class LogWatch {
   // Writer side: the logging session ended; no more data will come.
   void close();
   bool closed() const;
+  // Whether anyone follows the log now (writers pace their reads to it).
+  bool has_followers() const;
 
   // Follower side. Throws std::system_error if no eventfd can be made.
   std::unique_ptr<Subscription> subscribe();

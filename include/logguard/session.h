@@ -16,6 +16,7 @@
 #include "logguard/limiter.h"
 #include "logguard/log_stream.h"
 #include "logguard/node_gate.h"
+#include "logguard/read_pacer.h"
 #include "logguard/session_store.h"
 #include "logguard/stream_pump.h"
 #include "logguard/unique_fd.h"
@@ -57,7 +58,8 @@ class Session {
   void shutdown();
 
  private:
-  bool wait_for_work(bool small_turn, int64_t wait_until, int64_t release_at);
+  int64_t pace(int64_t start, size_t bytes);
+  bool wait_for_work(int64_t gather, int64_t wait_until, int64_t release_at);
   int timeout_ms(int64_t wait_until, int64_t release_at) const;
   void count_blocked(int64_t& held_since, int64_t now, bool waiting);
   void wake();
@@ -68,6 +70,8 @@ class Session {
   std::unique_ptr<ProgressLog> progress_;
   Clock& clock_;
   Limiter limiter_;
+  ReadPacer pacer_;
+  unsigned long timer_slack_ = 50'000;  // this thread's, as last set (Linux's default)
   std::unique_ptr<LogStream> stream_;
   std::unique_ptr<StreamPump> pump_;
   UniqueFd wake_fd_;  // eventfd: drain() and shutdown() interrupt waits

@@ -113,6 +113,9 @@ class StreamPump {
   uint64_t lost_records_ = 0;
   int64_t last_loss_report_ = 0;  // monotonic time of the last error logged
   Limiter::Totals published_;     // the limiter's totals as last added to the metrics
+  struct {
+    int64_t mono = 0, wall = 0;
+  } now_;                         // the clocks as of the turn's start
 };
 
 }  // namespace logguard
