@@ -12,11 +12,12 @@ LogRootUsage scan_log_root(FileSystem& fs, const std::string& root) {
   LogRootUsage usage;
   for (const std::string& id : fs.list_dir(root)) {
     if (!is_container_id(id)) continue;
-    const std::string dir = container_log_dir(root, id);
-    if (fs.entry_type(dir) != EntryType::kDirectory) continue;
+    auto files = fs.list_files(container_log_dir(root, id));
+    if (!files) continue;
     usage.containers.push_back(id);
     const std::string base = log_base_name(id);
-    for (const std::string& name : fs.list_dir(dir)) {
+    for (FileEntry& file : *files) {
+      const std::string& name = file.name;
       size_t index;
       if (name == base) {
         index = 0;
@@ -27,11 +28,8 @@ LogRootUsage scan_log_root(FileSystem& fs, const std::string& root) {
       } else {
         continue;
       }
-      const std::string path = dir + "/" + name;
-      auto bytes = fs.file_size(path);
-      if (!bytes) continue;  // gone meanwhile
-      usage.files.push_back({id, name, index, *bytes, fs.modified_nanos(path).value_or(0)});
-      usage.bytes += *bytes;
+      usage.files.push_back({id, std::move(file.name), index, file.size, file.modified_nanos});
+      usage.bytes += file.size;
     }
   }
   return usage;

@@ -78,7 +78,7 @@ void LogFile::ensure_current() {
 }
 
 void LogFile::ensure_in_place() {
-  if (!current_ || fs_.entry_type(dir_->current_path()) != EntryType::kMissing) return;
+  if (!current_ || !current_->unlinked()) return;
   spdlog::warn("{}: deleted while in use; starting it again", dir_->current_path());
   flush();  // into the deleted file: those records went with it
   std::unique_ptr<WritableFile> gone = std::move(current_);

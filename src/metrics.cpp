@@ -118,7 +118,7 @@ Metrics::Metrics(Clock& clock)
       disk_bytes_(BuildGauge()
                       .Name("logguard_container_disk_bytes")
                       .Help("Bytes of the container's log files on disk, rotated and compressed "
-                            "ones included, as of the node guard's last check (every second).")
+                            "ones included, as of the node guard's last disk check (every 1 to 5 s).")
                       .Register(*registry_)) {
   write_errors_ = &BuildCounter()
                        .Name("logguard_write_errors_total")

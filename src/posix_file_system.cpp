@@ -20,8 +20,13 @@ namespace {
 // RocksDB's bytes_per_sync), or once it is this old, so the kernel never
 // holds seconds of log data that a journal commit would have to flush ahead
 // of someone else's fsync. The age bound matters with many files: each
-// writes slowly, but together they would leave a lot dirty.
+// writes slowly, but together they would leave a lot dirty. Below
+// kWriteBehindMinBytes the age does not count: each sync_file_range kicks
+// the disk queue, and hundreds of quiet containers (a few KB/s each) would
+// pay that several times a second for almost nothing; the kernel's own
+// write-back takes those few bytes.
 constexpr uint64_t kWriteBehindBytes = 256 * 1024;
+constexpr uint64_t kWriteBehindMinBytes = 16 * 1024;
 constexpr int64_t kWriteBehindNanos = 250'000'000;
 
 int64_t monotonic_nanos() {
@@ -45,12 +50,13 @@ class PosixWritableFile : public WritableFile {
       data.remove_prefix(static_cast<size_t>(n));
       position_ += static_cast<uint64_t>(n);
     }
-    if (position_ - handed_ >= kWriteBehindBytes) {
+    const uint64_t dirty = position_ - handed_;
+    if (dirty >= kWriteBehindBytes) {
       write_behind();
-    } else if (position_ > handed_) {
+    } else if (dirty > 0) {
       const int64_t now = monotonic_nanos();
       if (dirty_since_ == 0) dirty_since_ = now;
-      if (now - dirty_since_ >= kWriteBehindNanos) write_behind();
+      if (dirty >= kWriteBehindMinBytes && now - dirty_since_ >= kWriteBehindNanos) write_behind();
     }
   }
 
@@ -69,6 +75,11 @@ class PosixWritableFile : public WritableFile {
   void sync() override {
     if (::fdatasync(fd_.get()) != 0) throw_errno("fdatasync " + path_);
     handed_ = position_;
+  }
+
+  bool unlinked() override {
+    struct stat st {};
+    return ::fstat(fd_.get(), &st) == 0 && st.st_nlink == 0;
   }
 
   void close() override {
@@ -217,6 +228,39 @@ class PosixFileSystem : public FileSystem {
     ::closedir(d);
     if (error != 0) throw std::system_error(error, std::generic_category(), "readdir " + dir);
     return names;
+  }
+
+  std::optional<std::vector<FileEntry>> list_files(const std::string& dir) override {
+    UniqueFd fd;
+    try {
+      fd = open_dir_if_present(dir, O_RDONLY);
+    } catch (const std::system_error& e) {
+      if (e.code().value() == ENOTDIR) return std::nullopt;
+      throw;
+    }
+    if (fd.get() < 0) return std::nullopt;
+    DIR* d = ::fdopendir(fd.get());
+    if (d == nullptr) throw_errno("opendir " + dir);
+    (void)fd.release();  // closedir closes it
+    std::vector<FileEntry> files;
+    int error = 0;
+    for (;;) {
+      errno = 0;
+      dirent* e = ::readdir(d);
+      if (e == nullptr) {
+        error = errno;
+        break;
+      }
+      if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
+      struct stat st {};
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
+      if (!S_ISREG(st.st_mode)) continue;
+      files.push_back({e->d_name, static_cast<uint64_t>(st.st_size),
+                       int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec});
+    }
+    ::closedir(d);
+    if (error != 0) throw std::system_error(error, std::generic_category(), "readdir " + dir);
+    return files;
   }
 
   void create_dirs(const std::string& dir) override {

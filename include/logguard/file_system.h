@@ -26,6 +26,9 @@ class WritableFile {
   virtual void write_at(uint64_t offset, std::string_view data) = 0;
   virtual void sync() = 0;  // fdatasync
   virtual void close() = 0;
+  // Whether no name links to the file any more (someone deleted it): one
+  // fstat, where looking its path up again walks every component.
+  virtual bool unlinked() = 0;
 };
 
 class ReadableFile {
@@ -39,6 +42,13 @@ class ReadableFile {
 
 // What a directory entry is, without following a symbolic link.
 enum class EntryType { kMissing, kFile, kDirectory, kOther };
+
+// A regular file in a directory, as list_files() sees it.
+struct FileEntry {
+  std::string name;
+  uint64_t size = 0;
+  int64_t modified_nanos = 0;  // Unix nanoseconds
+};
 
 class FileSystem {
  public:
@@ -67,6 +77,22 @@ class FileSystem {
   virtual EntryType entry_type(const std::string& path) = 0;
   // Names (not paths) of the entries in dir; empty if dir is missing.
   virtual std::vector<std::string> list_dir(const std::string& dir) = 0;
+  // The regular files in dir (not links) with their sizes and times;
+  // nullopt if dir is missing or not a directory. The real file system
+  // looks dir up once, not once per file (the node guard lists every
+  // container's directory every second).
+  virtual std::optional<std::vector<FileEntry>> list_files(const std::string& dir) {
+    if (entry_type(dir) != EntryType::kDirectory) return std::nullopt;
+    std::vector<FileEntry> files;
+    for (std::string& name : list_dir(dir)) {
+      const std::string path = dir + "/" + name;
+      if (entry_type(path) != EntryType::kFile) continue;
+      auto size = file_size(path);
+      if (!size) continue;  // gone meanwhile
+      files.push_back({std::move(name), *size, modified_nanos(path).value_or(0)});
+    }
+    return files;
+  }
   virtual void create_dirs(const std::string& dir) = 0;
   // Makes path a symbolic link holding `target` (not followed, not checked).
   virtual void create_symlink(const std::string& target, const std::string& path) = 0;
@@ -108,6 +134,9 @@ class FileSystemWrapper : public FileSystem {
   }
   EntryType entry_type(const std::string& path) override { return target_.entry_type(path); }
   std::vector<std::string> list_dir(const std::string& dir) override { return target_.list_dir(dir); }
+  std::optional<std::vector<FileEntry>> list_files(const std::string& dir) override {
+    return target_.list_files(dir);
+  }
   void create_dirs(const std::string& dir) override { target_.create_dirs(dir); }
   void create_symlink(const std::string& target, const std::string& path) override {
     target_.create_symlink(target, path);

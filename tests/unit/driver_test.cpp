@@ -84,6 +84,7 @@ class TroubledFileSystem : public FileSystemWrapper {
     void write_at(uint64_t offset, std::string_view data) override { file_->write_at(offset, data); }
     void sync() override { file_->sync(); }
     void close() override { file_->close(); }
+    bool unlinked() override { return file_->unlinked(); }
 
    private:
     TroubledFileSystem& fs_;

@@ -282,6 +282,11 @@ class FakeFileSystem : public FileSystem {
       fs_->mutate();
     }
     void close() override { inode_.reset(); }
+    bool unlinked() override {
+      std::lock_guard lock(fs_->mu_);
+      return std::none_of(fs_->files_.begin(), fs_->files_.end(),
+                          [&](const auto& f) { return f.second == inode_; });
+    }
 
    private:
     FakeFileSystem* fs_;

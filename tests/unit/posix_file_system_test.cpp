@@ -14,6 +14,34 @@
 namespace logguard {
 namespace {
 
+TEST(PosixFileSystem, AFileKnowsWhenItsNameIsGone) {
+  testing::TempDir tmp;
+  auto fs = make_posix_file_system(tmp.path());
+  auto f = fs->open_append(tmp / "f");
+  EXPECT_FALSE(f->unlinked());
+  fs->rename(tmp / "f", tmp / "g");  // renamed is still there
+  EXPECT_FALSE(f->unlinked());
+  fs->remove(tmp / "g");
+  EXPECT_TRUE(f->unlinked());
+}
+
+TEST(PosixFileSystem, ListsADirectorysRegularFilesWithSizeAndTime) {
+  testing::TempDir tmp;
+  auto fs = make_posix_file_system(tmp.path());
+  const std::string dir = tmp / "d";
+  EXPECT_EQ(fs->list_files(dir), std::nullopt);  // missing
+  fs->create_dirs(dir + "/sub");
+  fs->open_append(dir + "/a")->append("abc");
+  fs->create_symlink("a", dir + "/link");
+  auto files = fs->list_files(dir);
+  ASSERT_TRUE(files);
+  ASSERT_EQ(files->size(), 1u);  // not the link, not the directory
+  EXPECT_EQ((*files)[0].name, "a");
+  EXPECT_EQ((*files)[0].size, 3u);
+  EXPECT_EQ((*files)[0].modified_nanos, fs->modified_nanos(dir + "/a"));
+  EXPECT_EQ(fs->list_files(dir + "/a"), std::nullopt);  // not a directory
+}
+
 TEST(PosixFileSystem, BehavesAsTheContractSays) {
   testing::TempDir tmp;
   for (const std::string& root : {std::string(), tmp.path()}) {
@@ -33,6 +61,7 @@ TEST(PosixFileSystem, BehavesAsTheContractSays) {
     f->close();
     f = fs.open_append(dir + "/f");  // never truncates
     f->append("def");
+    EXPECT_FALSE(f->unlinked());
     f.reset();
     EXPECT_EQ(fs.entry_type(dir + "/f"), EntryType::kFile);
     EXPECT_EQ(fs.read_all(dir + "/f"), "abcdef");
