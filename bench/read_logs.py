@@ -29,7 +29,6 @@ import gzip
 import json
 import os
 import select
-import signal
 import statistics
 import struct
 import subprocess
@@ -164,14 +163,8 @@ def main():
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--compress-timeout", type=float, default=1800)
     args = parser.parse_args()
-    if os.geteuid() != 0:
-        print("needs root (it runs dockerd)", file=sys.stderr)
+    if not harness.start_as_root("read_logs"):
         return 1
-
-    def terminate(signum, frame):
-        raise SystemExit("read_logs: stopped by signal %d" % signum)
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
 
     engine = harness.Engine(args.build_dir)
     follower = None

@@ -6,13 +6,13 @@
 # (scripts/sanitize.sh), and every fuzz target for FUZZ_SECONDS from its seed
 # corpus (scripts/fuzz.sh). Arguments go to the first ctest.
 # Environment: BUILD_DIR (build), SANITIZE (1; 0 skips the sanitizer runs),
-# FUZZ_SECONDS (60 per target, two targets at a time; 0 skips fuzzing).
+# FUZZ_SECONDS (30 per target, two targets at a time; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
 SANITIZE=${SANITIZE:-1}
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 scripts/deps.sh
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"

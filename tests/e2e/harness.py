@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -20,7 +22,7 @@ DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one o
 IMAGE = "lgtest-busybox"
 PLUGIN = "logguard"
 APPLETS = ["sh", "seq", "yes", "dd", "printf", "sleep", "head", "tr", "cat", "echo", "wc", "date",
-           "awk", "sed", "base64"]
+           "awk", "sed", "base64", "mkfifo"]
 
 
 class Engine:
@@ -209,6 +211,21 @@ class Engine:
 
     def dockerd_pid(self):
         return int(open(os.path.join(self.dir, "dockerd.pid")).read())
+
+
+def start_as_root(name):
+    """For the suite's and the benchmarks' main(): False (with a message) unless root; else makes
+    SIGTERM/SIGHUP (a timeout, a closed terminal) unwind through the caller's `finally`, so the
+    engine it started is stopped (runs killed harder are cleaned up by reap_stale)."""
+    if os.geteuid() != 0:
+        print("%s needs root (it runs dockerd)" % name, file=sys.stderr)
+        return False
+
+    def terminate(signum, frame):
+        raise SystemExit("%s: stopped by signal %d" % (name, signum))
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+    return True
 
 
 def read_bytes(path):

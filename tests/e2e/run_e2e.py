@@ -6,7 +6,6 @@ Needs root, docker.io and busybox-static (scripts/deps.sh installs them).
 """
 import argparse
 import os
-import signal
 import sys
 import time
 import unittest
@@ -31,16 +30,8 @@ def main():
     parser.add_argument("-k", dest="pattern", action="append", help="only tests matching this")
     parser.add_argument("--keep", action="store_true", help="leave the engine running (debugging)")
     args = parser.parse_args()
-    if os.geteuid() != 0:
-        print("the end-to-end suite needs root (it runs dockerd)", file=sys.stderr)
+    if not harness.start_as_root("the end-to-end suite"):
         return 1
-
-    # SIGTERM/SIGHUP (ctest's timeout, a closed terminal) unwind through the finally below,
-    # so the engine is stopped; runs killed harder are cleaned up by the next run.
-    def terminate(signum, frame):
-        raise SystemExit("e2e: stopped by signal %d" % signum)
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
     harness.Engine.reap_stale()
 
     loader = unittest.TestLoader()

@@ -54,7 +54,9 @@ TEST(SessionStore, ACrashWhileSavingLeavesNoRecordOrAWholeOne) {
     auto disk = FakeFileSystem::recovered_from(fs);
     auto all = SessionStore(*disk, kDir).load_all();
     EXPECT_LE(all.size(), 1u);
-    if (!all.empty()) EXPECT_EQ(all[0].container_id, record().container_id);
+    if (!all.empty()) {
+      EXPECT_EQ(all[0].container_id, record().container_id);
+    }
     for (const auto& [path, content] : disk->files()) {
       EXPECT_EQ(path.find(".tmp"), std::string::npos) << "left behind: " << path;
     }
