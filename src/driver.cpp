@@ -1,7 +1,5 @@
 #include "logguard/driver.h"
 
-#include <malloc.h>
-
 #include <future>
 
 #include <spdlog/spdlog.h>
@@ -170,11 +168,6 @@ void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<Conta
     }
   }
   forget(record.fifo, session.get());
-  session.reset();
-  // What the session's buffers and its thread's allocations left in
-  // malloc's free lists goes back to the system: a node that ran hundreds of
-  // containers would otherwise keep their peak for good.
-  ::malloc_trim(0);
 }
 
 void Driver::reattach() {
