@@ -19,6 +19,10 @@ std::atomic<int> large_pipes_in_use{0};
 // Consumed with read(2) up to this many bytes, with splice(2) beyond.
 constexpr size_t kReadToConsume = 4096;
 
+int set_pipe_size(int fd, size_t bytes) {
+  return ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
+}
+
 // The process's private pipe for peeks (see FifoStream), and /dev/null for
 // splicing consumed bytes into.
 class PeekPipe {
@@ -62,7 +66,7 @@ class PeekPipe {
     write_ = UniqueFd(fds[1]);
     // As large as a stream may grow; over the user's pipe limit (no
     // CAP_SYS_RESOURCE) it stays as made, which bounds every stream to it.
-    ::fcntl(write_.get(), F_SETPIPE_SZ, static_cast<int>(FifoStream::kLargePipe));
+    set_pipe_size(write_.get(), FifoStream::kLargePipe);
     const int size = ::fcntl(write_.get(), F_GETPIPE_SZ);
     if (size <= 0) throw_errno("F_GETPIPE_SZ");
     capacity_ = static_cast<size_t>(size);
@@ -75,10 +79,6 @@ class PeekPipe {
   UniqueFd null_;
   size_t capacity_ = 0;
 };
-
-int set_pipe_size(int fd, size_t bytes) {
-  return ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
-}
 
 }  // namespace
 

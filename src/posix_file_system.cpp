@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 #include <system_error>
 
 #include "logguard/file_system.h"
@@ -29,11 +30,17 @@ constexpr uint64_t kWriteBehindBytes = 256 * 1024;
 constexpr uint64_t kWriteBehindMinBytes = 16 * 1024;
 constexpr int64_t kWriteBehindNanos = 250'000'000;
 
+int64_t nanos_of(const timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
 int64_t monotonic_nanos() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+  return nanos_of(ts);
 }
+
+struct CloseDir {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
 
 class PosixWritableFile : public WritableFile {
  public:
@@ -201,7 +208,7 @@ class PosixFileSystem : public FileSystem {
   std::optional<int64_t> modified_nanos(const std::string& path) override {
     auto st = lstat(path);
     if (!st) return std::nullopt;
-    return int64_t{st->st_mtim.tv_sec} * 1'000'000'000 + st->st_mtim.tv_nsec;
+    return nanos_of(st->st_mtim);
   }
 
   EntryType entry_type(const std::string& path) override {
@@ -214,52 +221,26 @@ class PosixFileSystem : public FileSystem {
 
   std::vector<std::string> list_dir(const std::string& dir) override {
     std::vector<std::string> names;
-    UniqueFd fd = open_dir_if_present(dir, O_RDONLY);
-    if (fd.get() < 0) return names;
-    DIR* d = ::fdopendir(fd.get());
-    if (d == nullptr) throw_errno("opendir " + dir);
-    (void)fd.release();  // closedir closes it
-    errno = 0;
-    while (dirent* e = ::readdir(d)) {
-      std::string_view name = e->d_name;
-      if (name != "." && name != "..") names.emplace_back(name);
-    }
-    int error = errno;
-    ::closedir(d);
-    if (error != 0) throw std::system_error(error, std::generic_category(), "readdir " + dir);
+    for_each_entry(dir, [&](const dirent& e, int) { names.emplace_back(e.d_name); });
     return names;
   }
 
   std::optional<std::vector<FileEntry>> list_files(const std::string& dir) override {
-    UniqueFd fd;
+    std::vector<FileEntry> files;
+    bool found;
     try {
-      fd = open_dir_if_present(dir, O_RDONLY);
+      found = for_each_entry(dir, [&](const dirent& e, int dir_fd) {
+        if (e.d_type != DT_REG && e.d_type != DT_UNKNOWN) return;
+        struct stat st {};
+        if (::fstatat(dir_fd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;  // gone
+        if (!S_ISREG(st.st_mode)) return;
+        files.push_back({e.d_name, static_cast<uint64_t>(st.st_size), nanos_of(st.st_mtim)});
+      });
     } catch (const std::system_error& e) {
       if (e.code().value() == ENOTDIR) return std::nullopt;
       throw;
     }
-    if (fd.get() < 0) return std::nullopt;
-    DIR* d = ::fdopendir(fd.get());
-    if (d == nullptr) throw_errno("opendir " + dir);
-    (void)fd.release();  // closedir closes it
-    std::vector<FileEntry> files;
-    int error = 0;
-    for (;;) {
-      errno = 0;
-      dirent* e = ::readdir(d);
-      if (e == nullptr) {
-        error = errno;
-        break;
-      }
-      if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
-      struct stat st {};
-      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
-      if (!S_ISREG(st.st_mode)) continue;
-      files.push_back({e->d_name, static_cast<uint64_t>(st.st_size),
-                       int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec});
-    }
-    ::closedir(d);
-    if (error != 0) throw std::system_error(error, std::generic_category(), "readdir " + dir);
+    if (!found) return std::nullopt;
     return files;
   }
 
@@ -312,6 +293,28 @@ class PosixFileSystem : public FileSystem {
   bool beneath_root(const std::string& path) const {
     return !root_.empty() && path.size() > root_.size() + 1 &&
            path.compare(0, root_.size(), root_) == 0 && path[root_.size()] == '/';
+  }
+
+  // Calls fn(entry, descriptor of dir) for each entry of dir but . and ..;
+  // false if dir is missing.
+  template <typename Fn>
+  bool for_each_entry(const std::string& dir, Fn&& fn) {
+    UniqueFd fd = open_dir_if_present(dir, O_RDONLY);
+    if (fd.get() < 0) return false;
+    std::unique_ptr<DIR, CloseDir> d(::fdopendir(fd.get()));
+    if (!d) throw_errno("opendir " + dir);
+    (void)fd.release();  // closedir closes it
+    for (;;) {
+      errno = 0;  // readdir reports an error only through errno; fn may have set it
+      const dirent* e = ::readdir(d.get());
+      if (e == nullptr) break;
+      const std::string_view name = e->d_name;
+      if (name != "." && name != "..") fn(*e, ::dirfd(d.get()));
+    }
+    if (const int error = errno; error != 0) {
+      throw std::system_error(error, std::generic_category(), "readdir " + dir);
+    }
+    return true;
   }
 
   // A directory descriptor for `dir`, walking beneath the root one component

@@ -84,9 +84,7 @@ void StreamPump::release_memory() {
 
 StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view line, int64_t time,
                                       bool starts, bool ends, int64_t* wait) {
-  const int64_t mono = now_.mono;
-  const int64_t wall = now_.wall;
-  if (time == 0) time = wall;
+  if (time == 0) time = now_.wall;
   const RecordView record{line, source, time, parts_.attrs, ends};
   Chunk chunk;
   chunk.stream = source;
@@ -94,7 +92,7 @@ StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view 
   chunk.raw_bytes = line.size() + (ends ? 1 : 0);
   chunk.starts_line = starts;
   chunk.ends_line = ends;
-  const Limiter::Decision d = parts_.limiter->offer(chunk, mono, wall);
+  const Limiter::Decision d = parts_.limiter->offer(chunk, now_.mono, now_.wall);
   switch (d.verdict) {
     case Limiter::Verdict::kAdmit:
       stage(source, line, time, starts, ends, parts_.attrs);

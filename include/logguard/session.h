@@ -71,7 +71,7 @@ class Session {
   Clock& clock_;
   Limiter limiter_;
   ReadPacer pacer_;
-  unsigned long timer_slack_ = 50'000;  // this thread's, as last set (Linux's default)
+  unsigned long timer_slack_ = 0;  // this thread's, as pace() last set it; 0: never set
   std::unique_ptr<LogStream> stream_;
   std::unique_ptr<StreamPump> pump_;
   UniqueFd wake_fd_;  // eventfd: drain() and shutdown() interrupt waits
