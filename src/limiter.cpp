@@ -65,11 +65,17 @@ Limiter::Decision Limiter::offer(const Chunk& chunk, int64_t mono_now, int64_t w
   return {Verdict::kDrop};
 }
 
+int64_t Limiter::bucket_time(const Chunk& chunk, int64_t mono_now) const {
+  if (chunk.logged_mono == 0 || options_.on_limit == OnLimit::kBlock) return mono_now;
+  return std::min(chunk.logged_mono, mono_now);
+}
+
 Limiter::Decision Limiter::decide_line(Stream& s, const Chunk& chunk, int64_t mono_now,
                                        int64_t wall_now) {
   unsigned limits = 0;
-  if (bytes_ && !bytes_->has_tokens(mono_now)) limits |= kByByteRate;
-  if (lines_ && !lines_->has_tokens(mono_now)) limits |= kByLineRate;
+  const int64_t logged = bucket_time(chunk, mono_now);
+  if (bytes_ && !bytes_->has_tokens(logged)) limits |= kByByteRate;
+  if (lines_ && !lines_->has_tokens(logged)) limits |= kByLineRate;
   int64_t node_wait = 0;
   size_t cost = 0;
   if (limits == 0 && sizes_records()) {

@@ -92,6 +92,9 @@ StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view 
   chunk.raw_bytes = line.size() + (ends ? 1 : 0);
   chunk.starts_line = starts;
   chunk.ends_line = ends;
+  // The engine stamps each line when it reads it; the wall clock maps that
+  // to the monotonic one (a stamp "in the future" counts as now).
+  chunk.logged_mono = now_.mono - std::max<int64_t>(now_.wall - time, 0);
   const Limiter::Decision d = parts_.limiter->offer(chunk, now_.mono, now_.wall);
   switch (d.verdict) {
     case Limiter::Verdict::kAdmit:

@@ -57,6 +57,13 @@ struct Chunk {
   size_t raw_bytes = 0;      // line bytes, +1 if it ends a line: what notices count
   bool starts_line = true;   // false for the 2nd and later chunks of a split line
   bool ends_line = true;     // false for all but the last chunk of a split line
+  // When the engine read the chunk from the container (monotonic ns; 0 =
+  // unknown). Reads are paced (read_pacer.h), so a batch is decided up to
+  // ~0.4 s after its lines were logged; the container's buckets refill up to
+  // this time, not the decision's, so a burst read late is judged at the rate
+  // the container wrote it. In block mode, and for the node gate, the
+  // decision's time counts: there the plugin's own pace is what is limited.
+  int64_t logged_mono = 0;
 };
 
 // A record to write into the container's log, on `stream`, at collect time:
@@ -184,6 +191,8 @@ class Limiter {
 
   Stream& stream(std::string_view name);
   Decision decide_line(Stream& s, const Chunk& chunk, int64_t mono_now, int64_t wall_now);
+  // The time the container's buckets refill up to for this chunk.
+  int64_t bucket_time(const Chunk& chunk, int64_t mono_now) const;
   void admit(Stream& s, const Chunk& chunk, bool new_line);
   void drop(Stream& s, const Chunk& chunk, bool new_line, unsigned limits, int64_t mono_now,
             int64_t wall_now);

@@ -264,6 +264,52 @@ TEST(Limiter, BlockModeWaitsForTheSlowerBucket) {
   EXPECT_EQ(l.offer(line("stdout", 1), kMono0 + 200 * kMs + 1, kWall0).wait_nanos, 300 * kMs);
 }
 
+// Reads are paced, so a batch is decided well after the container logged
+// it: the buckets refill up to when each line was logged, not to when it is
+// decided, or a late batch would get the whole gather's refill for free.
+TEST(Limiter, BucketsRefillUpToWhenTheLineWasLogged) {
+  LimitOptions o;
+  o.lines_per_sec = 100;
+  o.burst_lines = 100;
+  Limiter l(o);
+  int admitted = 0;
+  for (int i = 0; i < 5000; ++i) {  // logged within 10 ms, decided 400 ms later
+    Chunk c = line("stdout", 10);
+    c.logged_mono = kMono0 + i * 2'000;
+    admitted += l.offer(c, kMono0 + 400 * kMs + i, kWall0).verdict == V::kAdmit;
+  }
+  EXPECT_EQ(admitted, 101);  // the burst, and 1 line of 10 ms at 100/s
+  Chunk later = line("stdout", 10);
+  later.logged_mono = kMono0 + 20 * kMs;  // 10 ms later: one more token
+  EXPECT_EQ(l.offer(later, kMono0 + 400 * kMs, kWall0).verdict, V::kAdmit);
+  EXPECT_EQ(l.offer(later, kMono0 + 400 * kMs, kWall0).verdict, V::kDrop);
+}
+
+TEST(Limiter, ALineLoggedAfterTheDecisionTimeCountsAsDecidedNow) {
+  Limiter l(byte_limit(1000, 100));
+  EXPECT_EQ(offer(l, line("stdout", 200), 0), V::kAdmit);  // debt 100 tokens
+  Chunk c = line("stdout", 10);
+  c.logged_mono = kMono0 + 10 * kSec;  // a clock that stepped: no refill beyond now
+  EXPECT_EQ(l.offer(c, kMono0 + 50 * kMs, kWall0).verdict, V::kDrop);
+  EXPECT_EQ(l.offer(c, kMono0 + 101 * kMs, kWall0).verdict, V::kAdmit);
+}
+
+// In block mode the plugin's reading is what is limited: a held line keeps
+// its logged time, so waiting must count by the decision's clock.
+TEST(Limiter, BlockModeRefillsByTheDecisionTime) {
+  LimitOptions o = byte_limit(1000, 1000);
+  o.on_limit = OnLimit::kBlock;
+  Limiter l(o);
+  Chunk c = line("stdout", 1500);
+  c.logged_mono = kMono0;
+  EXPECT_EQ(l.offer(c, kMono0, kWall0).verdict, V::kAdmit);  // debt 500 tokens
+  c.encoded_bytes = 10;
+  Limiter::Decision d = l.offer(c, kMono0 + 100 * kMs, kWall0);
+  EXPECT_EQ(d.verdict, V::kWait);
+  EXPECT_EQ(d.wait_nanos, 400 * kMs + 1);
+  EXPECT_EQ(l.offer(c, kMono0 + 500 * kMs + 1, kWall0).verdict, V::kAdmit);
+}
+
 // For every stream, lines and raw bytes admitted plus those reported dropped
 // in notices equal those received, whatever the input.
 TEST(Limiter, NoticesAccountForEveryDroppedLineAndByte) {

@@ -115,7 +115,7 @@ class Scenario {
           for (int i = 0; i < kPerTurn; ++i) {
             const int n = next_++;
             stream_.write(testing::frame(n % 5 ? "stdout" : "stderr", line_text(n),
-                                          testing::kSomeTime + int64_t{n} * 1000));
+                                          clock.wall_nanos() + int64_t{i} * 1000));
           }
         }
       }
@@ -224,6 +224,27 @@ TEST(StreamPump, AStopAndRestartCarriesTokensAndDrops) {
   EXPECT_NEAR(carried.byte_tokens, before.byte_tokens, 1.0);
   ASSERT_EQ(carried.pending.size(), 1u);
   EXPECT_EQ(carried.pending[0].lines, before.pending[0].lines);
+}
+
+// The engine's stamp on each line, not the turn's clock, is when the
+// container logged it: a batch read 400 ms late gets no refill for the wait.
+TEST(StreamPump, ABatchReadLateIsLimitedAtTheRateItWasLogged) {
+  FakeFileSystem fs;
+  FakeStream stream;
+  FakeClock clock;
+  LimitOptions limits;
+  limits.lines_per_sec = 100;
+  limits.burst_lines = 10;
+  Process p(fs, stream, clock, limits, false);
+  for (int i = 0; i < 50; ++i) {  // 50 lines within 5 ms
+    stream.write(testing::frame("stdout", line_text(i), clock.wall_nanos() + int64_t{i} * 100'000));
+  }
+  clock.advance(400'000'000);
+  p.pump.turn();
+  // The burst and one more (admitted on the 0.1 token refilled in 1 ms); by
+  // the turn's clock 40 tokens would have come back and all 50 got in.
+  EXPECT_EQ(p.limiter.totals().lines_admitted, 11u);
+  EXPECT_EQ(p.limiter.totals().lines_dropped, 39u);
 }
 
 TEST(StreamPump, ABadFrameIsSkippedAndTheStreamGoesOn) {
