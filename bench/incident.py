@@ -492,13 +492,19 @@ def scan_stream(chunks):
 
 def file_chunks(path, size=1 << 20):
     if path.endswith(".gz"):
+        # logguard writes a gzip member per chunk (gzip_member.h): go on after each member ends.
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         with open(path, "rb") as f:
             while True:
                 data = f.read(size)
                 if not data:
                     break
-                yield inflater.decompress(data)
+                while data:
+                    yield inflater.decompress(data)
+                    if not inflater.eof:
+                        break
+                    data = inflater.unused_data
+                    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             yield inflater.flush()
     elif path.endswith(".zst"):
         proc = subprocess.Popen(["zstd", "-dcq", path], stdout=subprocess.PIPE)

@@ -292,11 +292,53 @@ bool decode_log_entry(std::string_view message, LogEntryView* entry, const char*
   return false;
 }
 
+size_t FrameScanner::pass_oversized(size_t available) {
+  const size_t passed = static_cast<size_t>(std::min<uint64_t>(available, skip_remaining_));
+  skip_remaining_ -= passed;
+  return passed;
+}
+
+FrameScanner::Status FrameScanner::next(std::string_view bytes, size_t* pos, LogEntryView* entry,
+                                        size_t* begin) {
+  for (;;) {
+    *pos += pass_oversized(bytes.size() - *pos);
+    if (skip_remaining_ > 0) return Status::kNeedMore;
+    const size_t available = bytes.size() - *pos;
+    if (available < 4) return Status::kNeedMore;
+    const uint32_t length = load_be32(bytes.data() + *pos);
+    if (length > max_frame_) {
+      skip(nullptr, length);
+      skip_remaining_ = uint64_t{4} + length;
+      continue;
+    }
+    if (available - 4 < length) return Status::kNeedMore;
+    const std::string_view message = bytes.substr(*pos + 4, length);
+    if (begin != nullptr) *begin = *pos;
+    *pos += 4 + length;
+    const char* why = nullptr;
+    if (decode_log_entry(message, entry, &why)) return Status::kFrame;
+    skip(why, length);
+  }
+}
+
+// why: the decoder's complaint, or null for a frame over the size limit.
+void FrameScanner::skip(const char* why, uint64_t frame_length) {
+  ++skipped_frames_;
+  skip_why_ = why;
+  skip_length_ = frame_length;
+}
+
+std::string FrameScanner::last_skip_reason() const {
+  if (skipped_frames_ == 0) return {};
+  std::string reason = "frame of " + std::to_string(skip_length_) + " bytes ";
+  if (!skip_why_) return reason + "exceeds the limit of " + std::to_string(max_frame_) + " bytes";
+  return reason + "is not a LogEntry: " + skip_why_;
+}
+
 void FrameDecoder::feed(const char* data, size_t n) {
   fed_ += n;
   // The rest of an oversized frame passes by without being kept.
-  const size_t skipped = static_cast<size_t>(std::min<uint64_t>(n, skip_remaining_));
-  skip_remaining_ -= skipped;
+  const size_t skipped = scanner_.pass_oversized(n);
   consumed_ += skipped;
   data += skipped;
   n -= skipped;
@@ -316,31 +358,10 @@ void FrameDecoder::feed(const char* data, size_t n) {
 }
 
 FrameDecoder::Status FrameDecoder::next(LogEntryView* entry) {
-  for (;;) {
-    const size_t available = buffer_.size() - pos_;
-    if (skip_remaining_ > 0) {  // an oversized frame that arrived with bytes after its header
-      const size_t skipped = static_cast<size_t>(std::min<uint64_t>(available, skip_remaining_));
-      pos_ += skipped;
-      consumed_ += skipped;
-      skip_remaining_ -= skipped;
-      if (skip_remaining_ > 0) return Status::kNeedMore;
-      continue;
-    }
-    if (available < 4) return Status::kNeedMore;
-    const uint32_t length = load_be32(buffer_.data() + pos_);
-    if (length > max_frame_) {
-      skip(nullptr, length);
-      skip_remaining_ = uint64_t{4} + length;
-      continue;
-    }
-    if (available - 4 < length) return Status::kNeedMore;
-    const std::string_view message(buffer_.data() + pos_ + 4, length);
-    pos_ += 4 + length;
-    consumed_ += 4 + length;
-    const char* why = nullptr;
-    if (decode_log_entry(message, entry, &why)) return Status::kFrame;
-    skip(why, length);
-  }
+  const size_t from = pos_;
+  const FrameScanner::Status status = scanner_.next(buffer_, &pos_, entry);
+  consumed_ += pos_ - from;
+  return status == FrameScanner::Status::kFrame ? Status::kFrame : Status::kNeedMore;
 }
 
 FrameDecoder::Status FrameDecoder::next(LogEntry* entry) {
@@ -359,20 +380,6 @@ FrameDecoder::Status FrameDecoder::next(LogEntry* entry) {
     metadata->set_ordinal(view.ordinal);
   }
   return status;
-}
-
-// why: the decoder's complaint, or null for a frame over the size limit.
-void FrameDecoder::skip(const char* why, uint64_t frame_length) {
-  ++skipped_frames_;
-  skip_why_ = why;
-  skip_length_ = frame_length;
-}
-
-std::string FrameDecoder::last_skip_reason() const {
-  if (skipped_frames_ == 0) return {};
-  std::string reason = "frame of " + std::to_string(skip_length_) + " bytes ";
-  if (!skip_why_) return reason + "exceeds the limit of " + std::to_string(max_frame_) + " bytes";
-  return reason + "is not a LogEntry: " + skip_why_;
 }
 
 void append_frame(std::string& out, const LogEntryView& entry) {

@@ -16,6 +16,9 @@
 namespace logguard {
 namespace {
 
+// The pacer lets a large pipe fill further: only the streams that hold one.
+static_assert(FifoStream::kLargePipe >= ReadPacer::kLargePipeBytes);
+
 // When the stream holds only part of a frame, the rest is on its way: look
 // again after this instead of spinning on a readable FIFO.
 constexpr long kPartialFrameNanos = 1'000'000;
@@ -171,19 +174,21 @@ void Session::count_blocked(int64_t& held_since, int64_t now, bool waiting) {
   held_since = waiting ? now : 0;
 }
 
-// A busy stream gets a large pipe (while there are some to give), then
-// every stream is paced to its rate. A long gather may end a little late
+// Every stream is paced to its rate, and a busy one (read_pacer.h: over
+// ~100 turns a second at its pipe size) then gets a large pipe, while there
+// are some to give. A long gather may end a little late
 // (timer slack): the kernel then wakes many quiet sessions from one timer
 // interrupt; a short one, a busy stream's, must not.
 int64_t Session::pace(int64_t start, size_t bytes) {
   // Not in block mode: a larger pipe would let the container run further
   // ahead of its rate.
   const bool blocking = config_.limits.on_limit == OnLimit::kBlock;
-  if (!blocking && bytes >= stream_->capacity() / 2) stream_->use_large_pipe(true);
   const bool followed = log_->watch() && log_->watch()->has_followers();
   const int64_t gather =
       pacer_.after_turn(start, clock_.monotonic_nanos(), bytes, stream_->capacity(),
                         followed ? ReadPacer::kFollowedGatherNanos : ReadPacer::kMaxGatherNanos);
+  // From the next turn on: 16 times the gather, a 16th of the turns.
+  if (!blocking && pacer_.busy()) stream_->use_large_pipe(true);
   const unsigned long slack = gather >= kSlackFromNanos ? kLongTimerSlackNanos : kTimerSlackNanos;
   if (slack != timer_slack_) {
     ::prctl(PR_SET_TIMERSLACK, slack);

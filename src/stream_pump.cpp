@@ -208,56 +208,47 @@ StreamPump::Turn StreamPump::take_turn() {
   // arrived within the gather (read_pacer.h), and the limiter decides them
   // as of now.
   now_ = {parts_.clock->monotonic_nanos(), parts_.clock->wall_nanos()};
-  Turn turn;
-  bool dropped = false;
-  if (held_) {
-    int64_t wait = 0;
-    Outcome o = offer(held_->source, held_->line, held_->time_nanos, held_->starts_line,
-                      held_->ends_line, &wait);
-    if (o == Outcome::kWait) return {Turn::kWait, wait, 0};
-    dropped = o == Outcome::kDropped;
-    held_.reset();
-  }
   const size_t n = peek();
   if (n == 0 && eof_) {
-    if (decoder_.pending() > 0) {
-      spdlog::error("{}: log stream ended inside a frame; {} bytes of it were lost", parts_.name,
-                    decoder_.pending());
-    }
     write_staged(true);
     return {Turn::kEof, 0, 0};
   }
-  const uint64_t fed = decoder_base_ + decoder_.fed() - consumed_;  // of these n bytes
-  if (n > fed) decoder_.feed(peeked_.data() + fed, n - fed);
-  const uint64_t skipped_before = decoder_.skipped_frames();
-  uint64_t end = decoder_base_ + decoder_.consumed();
+  // Frames are decoded where the peek put them; the peek starts at the first
+  // unconsumed byte, so an unfinished frame is simply peeked again next turn.
+  Turn turn;
+  bool dropped = false;
+  const uint64_t skipped_before = scanner_.skipped_frames();
+  const std::string_view bytes(peeked_.data(), n);
+  size_t pos = 0;
+  size_t end = 0;  // consumed by this turn: through the last frame decided or skipped
+  size_t begin = 0;
   LogEntryView e;
-  while (decoder_.next(&e) == FrameDecoder::Status::kFrame) {
+  for (;;) {
+    if (scanner_.next(bytes, &pos, &e, &begin) != FrameScanner::Status::kFrame) {
+      end = pos;
+      break;
+    }
     int64_t wait = 0;
     Outcome o = offer(e.source, e.line, e.time_nano, starts_line(e), ends_line(e), &wait);
-    if (o == Outcome::kWait) {
-      held_ = Held{std::string(e.source), std::string(e.line), e.time_nano, starts_line(e),
-                   ends_line(e)};
+    if (o == Outcome::kWait) {  // block mode: offered again, from the stream, after the wait
+      end = begin;
       turn = {Turn::kWait, wait, 0};
       break;
     }
     dropped |= o == Outcome::kDropped;
-    end = decoder_base_ + decoder_.consumed();
   }
-  if (!held_) end = decoder_base_ + decoder_.consumed();
-  if (decoder_.skipped_frames() > skipped_before) {
+  if (scanner_.skipped_frames() > skipped_before) {
     spdlog::warn("{}: skipped {} unusable frames of the log stream ({} so far): {}", parts_.name,
-                 decoder_.skipped_frames() - skipped_before, decoder_.skipped_frames(),
-                 decoder_.last_skip_reason());
+                 scanner_.skipped_frames() - skipped_before, scanner_.skipped_frames(),
+                 scanner_.last_skip_reason());
   }
   const bool written = write_staged(true);
-  const size_t length = static_cast<size_t>(end - consumed_);
   // Counted drops are saved before their bytes go, so a crash in between
   // neither loses nor doubles them (reattach() consumes a saved batch).
-  if (dropped || !written) save(length, crc_of(std::string_view(peeked_).substr(0, length)));
-  consume(length);
-  turn.bytes = length;
-  if (turn.kind != Turn::kWait) turn.kind = length > 0 ? Turn::kProgress : Turn::kIdle;
+  if (dropped || !written) save(end, crc_of(std::string_view(peeked_).substr(0, end)));
+  consume(end);
+  turn.bytes = end;
+  if (turn.kind != Turn::kWait) turn.kind = end > 0 ? Turn::kProgress : Turn::kIdle;
   return turn;
 }
 
@@ -310,8 +301,6 @@ void StreamPump::reattach(const std::vector<Record>& log_tail) {
     }
   }
   skip_written(log_tail, n, mono, wall);
-  decoder_ = FrameDecoder();
-  decoder_base_ = consumed_;
   publish_metrics();
 }
 
@@ -322,15 +311,17 @@ void StreamPump::skip_written(const std::vector<Record>& log_tail, size_t n, int
   auto last = std::find_if(log_tail.rbegin(), log_tail.rend(),
                            [](const Record& r) { return !is_notice(r); });
   if (last == log_tail.rend()) return;
-  FrameDecoder scan;
-  scan.feed(peeked_.data(), n);
+  FrameScanner scan;
   struct Frame {
     LogEntryView entry;
-    uint64_t end;
+    size_t end;
   };
   std::vector<Frame> frames;
   LogEntryView e;
-  while (scan.next(&e) == FrameDecoder::Status::kFrame) frames.push_back({e, scan.consumed()});
+  for (size_t pos = 0; scan.next(std::string_view(peeked_.data(), n), &pos, &e) ==
+                       FrameScanner::Status::kFrame;) {
+    frames.push_back({e, pos});
+  }
   // The newest record names the last frame written; the records before it
   // match the earlier frames written, in order; the frames between them were
   // dropped.

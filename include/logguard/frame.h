@@ -48,13 +48,51 @@ struct LogEntryView {
 // false and sets *why (a static string) if why is not null.
 bool decode_log_entry(std::string_view message, LogEntryView* entry, const char** why = nullptr);
 
-// Incremental decoder over the bytes of one stream.
+// Frames read in place from bytes that stay the caller's: a reader that
+// peeks at its input (log_stream.h) scans what it peeked, decides, and then
+// consumes exactly what the scanner passed; its next scan starts where the
+// unconsumed bytes start. No byte is copied.
+//
+// Frames the scanner cannot use are skipped, never fatal: an undecodable one
+// whole; one longer than max_frame as its bytes go by, across calls, without
+// being held (the caller consumes them). skipped_frames() counts both and
+// last_skip_reason() says why.
+class FrameScanner {
+ public:
+  enum class Status { kFrame, kNeedMore };
+
+  explicit FrameScanner(size_t max_frame = kMaxFrameSize) : max_frame_(max_frame) {}
+
+  // Scans `bytes` from *pos. kFrame: *entry views the next frame (into
+  // bytes), *pos is past it and *begin (if not null) where it begins.
+  // kNeedMore: *pos is where an unfinished frame starts, or the end. Either
+  // way frames skipped on the way are passed.
+  Status next(std::string_view bytes, size_t* pos, LogEntryView* entry,
+              size_t* begin = nullptr);
+  // Of `available` bytes at the head of the input, how many belong to an
+  // oversized frame that is going by; they count as passed.
+  size_t pass_oversized(size_t available);
+
+  uint64_t skipped_frames() const { return skipped_frames_; }
+  // Why the last skipped frame was skipped; empty if none was.
+  std::string last_skip_reason() const;
+
+ private:
+  void skip(const char* why, uint64_t frame_length);
+
+  size_t max_frame_;
+  uint64_t skip_remaining_ = 0;     // bytes of an oversized frame still to pass
+  uint64_t skipped_frames_ = 0;
+  const char* skip_why_ = nullptr;  // null: the last skipped frame was oversized
+  uint64_t skip_length_ = 0;        // length field of the last skipped frame
+};
+
+// Incremental decoder over the bytes of one stream, for readers that take
+// their input in pieces they cannot keep: a FrameScanner over a buffer.
 //
 // feed() copies bytes in; next() yields each complete frame as a view that
-// stays valid until the next feed(). Frames the decoder cannot use are
-// skipped: a frame longer than max_frame goes by as its bytes are fed,
-// without being buffered; an undecodable one is dropped whole. Either way
-// skipped_frames() counts it and last_skip_reason() says why.
+// stays valid until the next feed(). Skipped frames are as FrameScanner's
+// (an oversized one is not buffered).
 //
 // Memory: when the caller drains next() before each feed(), the buffer holds
 // at most one unfinished frame plus one read. When feed() finds the buffer
@@ -62,15 +100,14 @@ bool decode_log_entry(std::string_view message, LogEntryView* entry, const char*
 //
 // Offsets are in bytes of the stream since construction: fed() counts what
 // was fed, consumed() the bytes through the end of the last frame returned or
-// skipped (during an oversized skip it advances as its bytes are fed). A
-// reader that peeks at its input (tee(2)) may consume exactly consumed().
+// skipped (during an oversized skip it advances as its bytes are fed).
 class FrameDecoder {
  public:
   // kError is never returned any more (bad frames are skipped); it remains
   // so that callers written for the old contract still compile.
   enum class Status { kFrame, kNeedMore, kError };
 
-  explicit FrameDecoder(size_t max_frame = kMaxFrameSize) : max_frame_(max_frame) {}
+  explicit FrameDecoder(size_t max_frame = kMaxFrameSize) : scanner_(max_frame) {}
 
   void feed(const char* data, size_t n);
   // kFrame: *entry holds the next frame. kNeedMore: feed more bytes.
@@ -84,26 +121,19 @@ class FrameDecoder {
   // EOF means the stream was cut inside a frame.
   size_t pending() const { return buffer_.size() - pos_; }
 
-  uint64_t skipped_frames() const { return skipped_frames_; }
-  // Why the last skipped frame was skipped; empty if none was.
-  std::string last_skip_reason() const;
+  uint64_t skipped_frames() const { return scanner_.skipped_frames(); }
+  std::string last_skip_reason() const { return scanner_.last_skip_reason(); }
   // The old name of last_skip_reason().
   std::string error() const { return last_skip_reason(); }
 
   size_t buffer_capacity() const { return buffer_.capacity(); }
 
  private:
-  void skip(const char* why, uint64_t frame_length);
-
-  size_t max_frame_;
+  FrameScanner scanner_;
   std::string buffer_;
   size_t pos_ = 0;  // first byte of buffer_ not yet consumed
   uint64_t fed_ = 0;
   uint64_t consumed_ = 0;
-  uint64_t skip_remaining_ = 0;  // bytes of an oversized frame still to pass
-  uint64_t skipped_frames_ = 0;
-  const char* skip_why_ = nullptr;  // null: the last skipped frame was oversized
-  uint64_t skip_length_ = 0;        // length field of the last skipped frame
 };
 
 // Appends one frame holding entry, as the engine's gogo encoder writes it:

@@ -23,7 +23,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,13 +79,6 @@ class StreamPump {
     uint64_t raw_bytes;
     bool starts_line;
   };
-  // A frame held back by block mode, kept across the wait.
-  struct Held {
-    std::string source, line;
-    int64_t time_nanos;
-    bool starts_line, ends_line;
-  };
-
   enum class Outcome { kWritten, kDropped, kWait };
   Turn take_turn();
   void publish_metrics();
@@ -101,12 +93,10 @@ class StreamPump {
   void consume(size_t n);
 
   Parts parts_;
-  FrameDecoder decoder_;
+  FrameScanner scanner_;         // decodes frames in peeked_, in place
   std::string peeked_;           // the stream's unconsumed bytes as last peeked
   bool eof_ = false;             // the last peek found the stream ended
   uint64_t consumed_ = 0;        // stream bytes consumed so far
-  uint64_t decoder_base_ = 0;    // stream offset where decoder_ began
-  std::optional<Held> held_;
   bool dirty_ = false;           // limiter state changed since the last save
   std::string staged_;           // admitted records, encoded back to back
   std::vector<Staged> staged_records_;

@@ -50,6 +50,9 @@ class TokenBucket {
   Fixed carry_ = 0;  // refill remainder, in nano-tokens * 1e-9 (0 <= carry_ < 1e9)
   int64_t last_ = 0;
   bool started_ = false;
+  // has_tokens() is false before this: set when the bucket was found dry
+  // (charges since only lower the tokens; reconfigure() forgets it).
+  int64_t dry_until_ = INT64_MIN;
 };
 
 }  // namespace logguard

@@ -250,6 +250,60 @@ TEST(FrameTest, SkipsAnOversizedFrameFedInOnePiece) {
   EXPECT_EQ(decoder.consumed(), decoder.fed());
 }
 
+std::string frame_of(std::string_view source, std::string_view line) {
+  LogEntryView entry;
+  entry.source = source;
+  entry.line = line;
+  std::string out;
+  append_frame(out, entry);
+  return out;
+}
+
+// A reader that peeks (log_stream.h) scans its bytes in place and rescans
+// an unfinished frame when more has come.
+TEST(FrameScannerTest, ScansInPlaceAndStopsAtAnUnfinishedFrame) {
+  const std::string one = frame_of("stdout", "first");
+  const std::string two = frame_of("stderr", "second");
+  const std::string bytes = one + two.substr(0, two.size() - 1);
+  FrameScanner scanner;
+  size_t pos = 0, begin = 99;
+  LogEntryView e;
+  ASSERT_EQ(scanner.next(bytes, &pos, &e, &begin), FrameScanner::Status::kFrame);
+  EXPECT_EQ(e.line, "first");
+  EXPECT_EQ(e.line.data() - bytes.data(), static_cast<ptrdiff_t>(one.size() - 5));  // no copy
+  EXPECT_EQ(begin, 0u);
+  EXPECT_EQ(pos, one.size());
+  EXPECT_EQ(scanner.next(bytes, &pos, &e), FrameScanner::Status::kNeedMore);
+  EXPECT_EQ(pos, one.size());  // the unfinished frame starts there
+  // The caller consumed `one`; the stream now holds all of `two`.
+  pos = 0;
+  ASSERT_EQ(scanner.next(two, &pos, &e, &begin), FrameScanner::Status::kFrame);
+  EXPECT_EQ(e.source, "stderr");
+  EXPECT_EQ(e.line, "second");
+  EXPECT_EQ(begin, 0u);
+}
+
+TEST(FrameScannerTest, PassesAnOversizedFrameAcrossScans) {
+  FrameScanner scanner(64);
+  const std::string big = be32(100) + std::string(100, 'x');
+  const std::string after = frame_of("stdout", "after");
+  const std::string stream = big + after;
+  size_t pos = 0;
+  LogEntryView e;
+  // The first scan sees 50 bytes: all of them go by.
+  EXPECT_EQ(scanner.next(std::string_view(stream).substr(0, 50), &pos, &e),
+            FrameScanner::Status::kNeedMore);
+  EXPECT_EQ(pos, 50u);
+  // The caller consumed them; the next scan starts after them.
+  const std::string rest = stream.substr(50);
+  pos = 0;
+  ASSERT_EQ(scanner.next(rest, &pos, &e), FrameScanner::Status::kFrame);
+  EXPECT_EQ(e.line, "after");
+  EXPECT_EQ(pos, rest.size());
+  EXPECT_EQ(scanner.skipped_frames(), 1u);
+  EXPECT_EQ(scanner.last_skip_reason(), "frame of 100 bytes exceeds the limit of 64 bytes");
+}
+
 TEST(FrameTest, ConsumedEndsAtTheLastFrameReturned) {
   FrameDecoder decoder;
   feed(decoder, kHelloFrame + kSplitFrame.substr(0, 5));

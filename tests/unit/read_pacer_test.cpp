@@ -24,40 +24,90 @@ TEST(ReadPacer, ASlowStreamWaitsTheLongestGather) {
   EXPECT_EQ(pacer.after_turn(1501 * kMs, 1502 * kMs, 400, kPipe), ReadPacer::kMaxGatherNanos);
 }
 
-TEST(ReadPacer, AFastStreamWaitsUntilAQuarterOfThePipeWouldFill) {
+TEST(ReadPacer, AFastStreamWaitsUntilHalfOfALargePipeWouldFill) {
   ReadPacer pacer;
   pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe);
-  // 64 KiB arrived in the 10 ms since the pipe was emptied (6.5 MB/s): a
-  // quarter of 1 MiB takes 40 ms.
-  EXPECT_EQ(pacer.after_turn(1010 * kMs, 1011 * kMs, 64 * 1024, kPipe), 40 * kMs);
-  // It settles: 256 KiB in those 40 ms keeps the wait at 40 ms.
-  EXPECT_NEAR(pacer.after_turn(1051 * kMs, 1052 * kMs, 256 * 1024, kPipe), 40 * kMs, kMs);
+  // 64 KiB arrived in the 10 ms since the pipe was emptied (6.5 MB/s): half
+  // of 1 MiB takes 80 ms.
+  EXPECT_EQ(pacer.after_turn(1010 * kMs, 1011 * kMs, 64 * 1024, kPipe), 80 * kMs);
+  // It settles: 512 KiB in those 80 ms keeps the wait at 80 ms.
+  EXPECT_NEAR(pacer.after_turn(1091 * kMs, 1092 * kMs, 512 * 1024, kPipe), 80 * kMs, kMs);
+}
+
+TEST(ReadPacer, ASmallPipeIsLetFillAQuarter) {
+  ReadPacer pacer;
+  pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe / 2);
+  // 6.5 MB/s: a quarter of 512 KiB takes 20 ms.
+  EXPECT_EQ(pacer.after_turn(1010 * kMs, 1011 * kMs, 64 * 1024, kPipe / 2), 20 * kMs);
 }
 
 TEST(ReadPacer, ThePipeFillingIsMeasuredFromItsLastEmptying) {
   ReadPacer pacer;
   pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe);
-  // A turn that took 10 ms to write what it took: 64 KiB came in the 1 ms
-  // since it ended (65 MB/s), not in the 11 ms since it started.
-  pacer.after_turn(1010 * kMs, 1020 * kMs, 100, kPipe);
-  EXPECT_EQ(pacer.after_turn(1021 * kMs, 1022 * kMs, 64 * 1024, kPipe), 4 * kMs);
+  // Turns that take 10 ms to write what they took: 64 KiB came in the 10 ms
+  // since the last one ended (6.5 MB/s), not in the 20 ms since it started.
+  pacer.after_turn(1010 * kMs, 1020 * kMs, 64 * 1024, kPipe);
+  EXPECT_NEAR(pacer.after_turn(1030 * kMs, 1040 * kMs, 64 * 1024, kPipe), 80 * kMs, kMs);
 }
 
-TEST(ReadPacer, ASmallTurnRightAfterABigOneKeepsTheFloodsPace) {
+TEST(ReadPacer, ABurstOfTheEngineDoesNotSetThePace) {
   ReadPacer pacer;
   pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe);
-  EXPECT_EQ(pacer.after_turn(1004 * kMs, 1010 * kMs, 256 * 1024, kPipe), 4 * kMs);  // 65 MB/s
-  // The writer had been held by a full pipe: little came in the next 0.3 ms.
-  EXPECT_LT(pacer.after_turn(1010300000, 1010400000, 3000, kPipe), 5 * kMs);
-  // 400 ms later the remembered rate has decayed to 0.76 of it: 5.25 ms.
-  EXPECT_NEAR(pacer.after_turn(1404 * kMs, 1405 * kMs, 100, kPipe), 5.25 * kMs, 0.2 * kMs);
+  // A flood at 26 MB/s: 512 KiB every 20 ms.
+  int64_t t = 1000 * kMs;
+  for (int i = 0; i < 20; ++i) {
+    t += 20 * kMs;
+    pacer.after_turn(t, t, 512 * 1024, kPipe);
+  }
+  // The engine wrote 16 KiB within 0.1 ms of the last turn (164 MB/s for
+  // that instant): the wait stays near the flood's 20 ms (by that instant's
+  // rate it would be 3.2 ms), and so it does after the next regular turn.
+  EXPECT_GT(pacer.after_turn(t + kMs / 10, t + kMs / 10, 16 * 1024, kPipe), 18 * kMs);
+  EXPECT_NEAR(pacer.after_turn(t + 20 * kMs, t + 20 * kMs, 512 * 1024, kPipe), 20 * kMs, kMs);
 }
 
-TEST(ReadPacer, APipeHalfFullIsReadAtOnce) {
+TEST(ReadPacer, ARateChangeTakesOverWithinAFewHundredMilliseconds) {
   ReadPacer pacer;
   pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe);
-  EXPECT_EQ(pacer.after_turn(1001 * kMs, 1002 * kMs, kPipe / 2, kPipe), 0);
-  EXPECT_EQ(pacer.after_turn(1003 * kMs, 1004 * kMs, kPipe, kPipe), 0);
+  int64_t t = 1000 * kMs;
+  for (int i = 0; i < 20; ++i) {  // 26 MB/s
+    t += 10 * kMs;
+    pacer.after_turn(t, t, 256 * 1024, kPipe);
+  }
+  int64_t gather = 0;
+  for (int i = 0; i < 6; ++i) {  // then 1 MB/s: 100 KB per 100 ms
+    t += 100 * kMs;
+    gather = pacer.after_turn(t, t, 100'000, kPipe);
+  }
+  EXPECT_GT(gather, 200 * kMs);  // half the pipe at 1 MB/s: 524 ms, at most 400
+}
+
+TEST(ReadPacer, AStreamThatWouldFillAQuarterOfItsPipeWithin10MsIsBusy) {
+  constexpr size_t kSmall = 64 * 1024;
+  ReadPacer pacer;
+  pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kSmall);
+  EXPECT_FALSE(pacer.busy());  // a quiet stream's first words
+  EXPECT_NEAR(pacer.after_turn(1001 * kMs, 1001 * kMs, 7000, kSmall), 2.34 * kMs, 0.01 * kMs);  // 7 MB/s
+  EXPECT_TRUE(pacer.busy());
+  // At 100 kB/s it is not.
+  ReadPacer slow;
+  slow.after_turn(1000 * kMs, 1000 * kMs, 100, kSmall);
+  slow.after_turn(1100 * kMs, 1100 * kMs, 10'000, kSmall);
+  EXPECT_FALSE(slow.busy());
+  // A turn that finds the pipe half full is.
+  slow.after_turn(1101 * kMs, 1101 * kMs, kSmall / 2, kSmall);
+  EXPECT_TRUE(slow.busy());
+}
+
+TEST(ReadPacer, APipeFilledAQuarterBeyondTheAimIsReadAtOnce) {
+  ReadPacer pacer;
+  pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe / 2);
+  EXPECT_EQ(pacer.after_turn(1001 * kMs, 1002 * kMs, kPipe / 4, kPipe / 2), 0);  // half
+  ReadPacer large;
+  large.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe);
+  EXPECT_GT(large.after_turn(1001 * kMs, 1002 * kMs, kPipe / 2, kPipe), 0);  // its aim
+  EXPECT_EQ(large.after_turn(1003 * kMs, 1004 * kMs, kPipe / 4 * 3, kPipe), 0);
+  EXPECT_EQ(large.after_turn(1005 * kMs, 1006 * kMs, kPipe, kPipe), 0);
 }
 
 TEST(ReadPacer, NothingTakenMeansNoWait) {

@@ -247,6 +247,33 @@ TEST(StreamPump, ABatchReadLateIsLimitedAtTheRateItWasLogged) {
   EXPECT_EQ(p.limiter.totals().lines_dropped, 39u);
 }
 
+// Block mode: a frame the limiter holds stays in the stream and is offered
+// again after the wait; nothing is dropped, repeated or reordered.
+TEST(StreamPump, BlockModeTakesEveryLineOnceInOrder) {
+  FakeFileSystem fs;
+  FakeStream stream;
+  FakeClock clock;
+  LimitOptions limits;
+  limits.lines_per_sec = 100;
+  limits.burst_lines = 10;
+  limits.on_limit = OnLimit::kBlock;
+  Process p(fs, stream, clock, limits, false);
+  for (int i = 0; i < 30; ++i) stream.write(testing::frame("stdout", line_text(i), clock.wall_nanos()));
+  stream.close();
+  StreamPump::Turn turn = p.pump.turn();
+  EXPECT_EQ(turn.kind, StreamPump::Turn::kWait);
+  EXPECT_EQ(p.limiter.totals().lines_admitted, 10u);
+  int turns = 1;
+  for (; turn.kind != StreamPump::Turn::kEof; ++turns) {
+    clock.advance(std::max<int64_t>(turn.wait_nanos, 1));
+    turn = p.pump.turn();
+  }
+  EXPECT_EQ(read_outcome(fs).written, testing::range(0, 30));
+  EXPECT_EQ(p.limiter.totals().lines_received, 30u);  // a wait is not a second receipt
+  EXPECT_EQ(p.limiter.totals().lines_dropped, 0u);
+  EXPECT_GE(turns, 20);  // 20 lines beyond the burst, one per 10 ms wait
+}
+
 TEST(StreamPump, ABadFrameIsSkippedAndTheStreamGoesOn) {
   testing::QuietLogs quiet;
   FakeFileSystem fs;
