@@ -31,6 +31,15 @@ std::string line_text(int i) {
   return buf;
 }
 
+// 100 lines a second, a burst of 10.
+LimitOptions line_limits(OnLimit on_limit = OnLimit::kDrop) {
+  LimitOptions o;
+  o.lines_per_sec = 100;
+  o.burst_lines = 10;
+  o.on_limit = on_limit;
+  return o;
+}
+
 LimitOptions tight_limits() {
   LimitOptions o;
   o.bytes_per_sec = 400;
@@ -232,10 +241,7 @@ TEST(StreamPump, ABatchReadLateIsLimitedAtTheRateItWasLogged) {
   FakeFileSystem fs;
   FakeStream stream;
   FakeClock clock;
-  LimitOptions limits;
-  limits.lines_per_sec = 100;
-  limits.burst_lines = 10;
-  Process p(fs, stream, clock, limits, false);
+  Process p(fs, stream, clock, line_limits(), false);
   for (int i = 0; i < 50; ++i) {  // 50 lines within 5 ms
     stream.write(testing::frame("stdout", line_text(i), clock.wall_nanos() + int64_t{i} * 100'000));
   }
@@ -253,12 +259,10 @@ TEST(StreamPump, BlockModeTakesEveryLineOnceInOrder) {
   FakeFileSystem fs;
   FakeStream stream;
   FakeClock clock;
-  LimitOptions limits;
-  limits.lines_per_sec = 100;
-  limits.burst_lines = 10;
-  limits.on_limit = OnLimit::kBlock;
-  Process p(fs, stream, clock, limits, false);
-  for (int i = 0; i < 30; ++i) stream.write(testing::frame("stdout", line_text(i), clock.wall_nanos()));
+  Process p(fs, stream, clock, line_limits(OnLimit::kBlock), false);
+  for (int i = 0; i < 30; ++i) {
+    stream.write(testing::frame("stdout", line_text(i), clock.wall_nanos()));
+  }
   stream.close();
   StreamPump::Turn turn = p.pump.turn();
   EXPECT_EQ(turn.kind, StreamPump::Turn::kWait);
