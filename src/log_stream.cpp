@@ -1,6 +1,7 @@
 #include "logguard/log_stream.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -144,6 +145,11 @@ size_t FifoStream::available() const {
   int n = 0;
   if (::ioctl(fifo_.get(), FIONREAD, &n) != 0 || n < 0) return capacity_;
   return static_cast<size_t>(n);
+}
+
+bool FifoStream::hung_up() const {
+  pollfd fd{fifo_.get(), POLLIN, 0};
+  return ::poll(&fd, 1, 0) == 1 && (fd.revents & POLLHUP) != 0;
 }
 
 LogStream::Peek FifoStream::peek(char* buf, size_t n) {

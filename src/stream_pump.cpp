@@ -249,7 +249,15 @@ StreamPump::Turn StreamPump::take_turn() {
   consume(end);
   turn.bytes = end;
   if (turn.kind != Turn::kWait) turn.kind = end > 0 ? Turn::kProgress : Turn::kIdle;
+  if (turn.kind == Turn::kIdle && n > 0 && parts_.stream->hung_up()) return end_inside_a_frame(n);
   return turn;
+}
+
+// The writer left in the middle of a frame: the rest will never come.
+StreamPump::Turn StreamPump::end_inside_a_frame(size_t n) {
+  spdlog::error("{}: log stream ended inside a frame; its {} bytes were lost", parts_.name, n);
+  consume(n);
+  return {Turn::kEof, 0, n};
 }
 
 void StreamPump::write_notices(bool ending) {

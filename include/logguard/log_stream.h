@@ -34,6 +34,10 @@ class LogStream {
   // A descriptor that polls readable while unconsumed bytes or EOF wait;
   // -1 if the stream cannot be polled (fakes).
   virtual int poll_fd() const = 0;
+  // Whether the writer is gone, even if unconsumed bytes remain (peek()
+  // says eof only once nothing is left). Linux cannot tell for a writer that
+  // left before this stream was opened: then false.
+  virtual bool hung_up() const = 0;
   // Asks for a large pipe (a busy stream: turns of hundreds of KiB instead
   // of tens) or the original one back (quiet again). Best effort: the kernel
   // may refuse, and capacity() says what there is.
@@ -67,6 +71,7 @@ class FifoStream : public LogStream {
   size_t capacity() const override { return capacity_; }
   size_t available() const override;
   int poll_fd() const override { return fifo_.get(); }
+  bool hung_up() const override;
   void use_large_pipe(bool large) override;
 
   // Streams of this process holding a large pipe now.

@@ -81,6 +81,7 @@ class StreamPump {
   };
   enum class Outcome { kWritten, kDropped, kWait };
   Turn take_turn();
+  Turn end_inside_a_frame(size_t n);
   void publish_metrics();
   Outcome offer(std::string_view source, std::string_view line, int64_t time, bool starts_line,
                 bool ends_line, int64_t* wait);

@@ -38,6 +38,7 @@ class FakeStream : public LogStream {
   size_t capacity() const override { return capacity_; }
   size_t available() const override { return std::min(capacity_, data_.size() - consumed_); }
   int poll_fd() const override { return -1; }
+  bool hung_up() const override { return closed_; }
 
   size_t consumed() const { return consumed_; }
   size_t unconsumed() const { return data_.size() - consumed_; }

@@ -69,6 +69,20 @@ TEST(FifoStream, PeekLeavesTheBytesUntilConsumed) {
   EXPECT_TRUE(p.eof);
 }
 
+// peek() says eof only once nothing is left; hung_up() tells a writer gone
+// while bytes remain (the end of a frame that will never come).
+TEST(FifoStream, HungUpWhileBytesRemainOnceTheWriterIsGone) {
+  TempDir dir;
+  Fifo fifo(dir.path() + "/f");
+  fifo.write(3);
+  EXPECT_FALSE(fifo.stream().hung_up());
+  fifo.close_writer();
+  EXPECT_TRUE(fifo.stream().hung_up());
+  LogStream::Peek p;
+  EXPECT_EQ(peek_all(fifo.stream(), &p), "xxx");
+  EXPECT_FALSE(p.eof);
+}
+
 TEST(FifoStream, ALargePipeTakesABurstAndIsGivenBack) {
   TempDir dir;
   Fifo fifo(dir.path() + "/f");

@@ -278,6 +278,25 @@ TEST(StreamPump, BlockModeTakesEveryLineOnceInOrder) {
   EXPECT_GE(turns, 20);  // 20 lines beyond the burst, one per 10 ms wait
 }
 
+// The engine gone in the middle of a frame: the stream ends, with what was
+// whole written, instead of waiting forever for the rest.
+TEST(StreamPump, AStreamCutInsideAFrameEnds) {
+  testing::QuietLogs quiet;
+  FakeFileSystem fs;
+  FakeStream stream;
+  FakeClock clock;
+  Process p(fs, stream, clock, LimitOptions{}, false);
+  stream.write(testing::frame("stdout", "line 000001 whole"));
+  const std::string cut = testing::frame("stdout", "line 000002 cut");
+  stream.write(cut.substr(0, cut.size() - 3));
+  EXPECT_EQ(p.pump.turn().kind, StreamPump::Turn::kProgress);
+  EXPECT_EQ(p.pump.turn().kind, StreamPump::Turn::kIdle);  // the rest may be on its way
+  stream.close();
+  EXPECT_EQ(p.pump.turn().kind, StreamPump::Turn::kEof);
+  EXPECT_EQ(stream.unconsumed(), 0u);
+  EXPECT_EQ(read_outcome(fs).written, (std::vector<int>{1}));
+}
+
 TEST(StreamPump, ABadFrameIsSkippedAndTheStreamGoesOn) {
   testing::QuietLogs quiet;
   FakeFileSystem fs;
