@@ -74,8 +74,8 @@ Limiter::Decision Limiter::decide_line(Stream& s, const Chunk& chunk, int64_t mo
                                        int64_t wall_now) {
   unsigned limits = 0;
   const int64_t logged = bucket_time(chunk, mono_now);
-  if (bytes_ && !bytes_->has_tokens(logged)) limits |= kByByteRate;
-  if (lines_ && !lines_->has_tokens(logged)) limits |= kByLineRate;
+  if (bytes_ && bytes_->dry(logged)) limits |= kByByteRate;
+  if (lines_ && lines_->dry(logged)) limits |= kByLineRate;
   int64_t node_wait = 0;
   size_t cost = 0;
   if (limits == 0 && sizes_records()) {
@@ -239,9 +239,9 @@ void Limiter::forget_pending(std::string_view name) {
 
 Limiter::Snapshot Limiter::snapshot(int64_t mono_now) const {
   Snapshot snap;
-  // tokens() is as of the last refill; a refill here would change the state.
-  if (bytes_) snap.byte_tokens = bytes_->tokens();
-  if (lines_) snap.line_tokens = lines_->tokens();
+  // As of now (the saved wall time), without refilling (that would change the state).
+  if (bytes_) snap.byte_tokens = bytes_->tokens_at(mono_now);
+  if (lines_) snap.line_tokens = lines_->tokens_at(mono_now);
   for (const Stream& s : streams_) {
     if (!s.pending) continue;
     snap.pending.push_back({s.name, s.pending_lines, s.pending_bytes, s.pending_limits,

@@ -32,17 +32,18 @@ int64_t ReadPacer::after_turn(int64_t start, int64_t end, size_t bytes, size_t c
   if (quiet) {
     // What a quiet stream says first tells nothing of its rate.
     recent_bytes_ = recent_nanos_ = 0;
-    return std::min(kWakeGatherNanos, max_gather);
+  } else {
+    const double weight = std::exp2(-static_cast<double>(interval) / kRateHalfLifeNanos);
+    recent_bytes_ = recent_bytes_ * weight + static_cast<double>(bytes);
+    recent_nanos_ = recent_nanos_ * weight + static_cast<double>(interval);
   }
-  const double weight = std::exp2(-static_cast<double>(interval) / kRateHalfLifeNanos);
-  recent_bytes_ = recent_bytes_ * weight + static_cast<double>(bytes);
-  recent_nanos_ = recent_nanos_ * weight + static_cast<double>(interval);
   // Behind (a quarter of the pipe beyond what a gather aims at): read on.
   const size_t share = gather_share(capacity);
   if (capacity == 0 || bytes >= share + capacity / 4) {
     busy_ = true;
     return 0;
   }
+  if (quiet) return std::min(kWakeGatherNanos, max_gather);
   const double fill = static_cast<double>(share) * recent_nanos_ / recent_bytes_;
   busy_ = fill < static_cast<double>(kBusyNanos);
   return static_cast<int64_t>(std::min(fill, static_cast<double>(max_gather)));

@@ -82,6 +82,15 @@ void StreamPump::release_memory() {
   staged_records_ = {};
 }
 
+// The engine stamps each line when it reads it; the wall clock maps that to
+// the monotonic one. A stamp "in the future" counts as now, one from before
+// the monotonic clock began as its beginning (1: 0 means "unknown").
+int64_t StreamPump::logged_mono(int64_t time) const {
+  if (time >= now_.wall) return now_.mono;
+  const __int128 lag = static_cast<__int128>(now_.wall) - time;
+  return lag >= now_.mono ? 1 : now_.mono - static_cast<int64_t>(lag);
+}
+
 StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view line, int64_t time,
                                       bool starts, bool ends, int64_t* wait) {
   if (time == 0) time = now_.wall;
@@ -92,9 +101,7 @@ StreamPump::Outcome StreamPump::offer(std::string_view source, std::string_view 
   chunk.raw_bytes = line.size() + (ends ? 1 : 0);
   chunk.starts_line = starts;
   chunk.ends_line = ends;
-  // The engine stamps each line when it reads it; the wall clock maps that
-  // to the monotonic one (a stamp "in the future" counts as now).
-  chunk.logged_mono = now_.mono - std::max<int64_t>(now_.wall - time, 0);
+  chunk.logged_mono = logged_mono(time);
   const Limiter::Decision d = parts_.limiter->offer(chunk, now_.mono, now_.wall);
   switch (d.verdict) {
     case Limiter::Verdict::kAdmit:
@@ -205,8 +212,8 @@ void StreamPump::publish_metrics() {
 
 StreamPump::Turn StreamPump::take_turn() {
   // One reading of the clocks for the whole batch: the frames of one turn
-  // arrived within the gather (read_pacer.h), and the limiter decides them
-  // as of now.
+  // arrived within the gather (read_pacer.h); the limiter decides them as of
+  // now, and refills the container's buckets up to each frame's stamp.
   now_ = {parts_.clock->monotonic_nanos(), parts_.clock->wall_nanos()};
   const size_t n = peek();
   if (n == 0 && eof_) {
@@ -253,8 +260,11 @@ StreamPump::Turn StreamPump::take_turn() {
   return turn;
 }
 
-// The writer left in the middle of a frame: the rest will never come.
+// The writer is gone while the stream holds part of a frame. Unless it
+// finished the frame after our peek (then the next turn takes it), the rest
+// will never come.
 StreamPump::Turn StreamPump::end_inside_a_frame(size_t n) {
+  if (peek() != n) return {Turn::kIdle, 0, 0};
   spdlog::error("{}: log stream ended inside a frame; its {} bytes were lost", parts_.name, n);
   consume(n);
   return {Turn::kEof, 0, n};

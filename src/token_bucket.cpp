@@ -65,10 +65,24 @@ void TokenBucket::refill(int64_t now) {
 }
 
 bool TokenBucket::has_tokens(int64_t now) {
+  refill(now);
+  return tokens_ > 0;
+}
+
+bool TokenBucket::dry(int64_t now) {
   // Refill is exact however often it runs, so a bucket known to stay dry
   // until then needs none: a flood's dropped records cost a comparison.
-  if (now < dry_until_) return false;
-  return nanos_until_positive(now) == 0;
+  if (now < dry_until_) return true;
+  const int64_t wait = nanos_until_positive(now);
+  if (wait == 0) return false;
+  dry_until_ = static_cast<int64_t>(std::min<Fixed>(Fixed{now} + wait, INT64_MAX));
+  return true;
+}
+
+double TokenBucket::tokens_at(int64_t now) const {
+  TokenBucket later = *this;
+  later.refill(now);
+  return later.tokens();
 }
 
 void TokenBucket::charge(uint64_t cost) {
@@ -84,14 +98,11 @@ bool TokenBucket::try_take(int64_t now, uint64_t cost) {
 }
 
 int64_t TokenBucket::nanos_until_positive(int64_t now) {
-  refill(now);
-  if (tokens_ > 0) return 0;
-  // Positive means at least one nano-token: rate_ * t + carry_ >= (1 - tokens_) * 1e9,
-  // t counted from the last refill.
-  const Fixed want = (1 - tokens_) * kNano - carry_;
-  const Fixed t = (want + rate_ - 1) / rate_;
-  dry_until_ = t > INT64_MAX - last_ ? INT64_MAX : last_ + static_cast<int64_t>(t);
-  return dry_until_ - now;
+  if (has_tokens(now)) return 0;
+  // Positive means at least one nano-token: rate_ * t + carry_ >= (1 - tokens_) * 1e9.
+  Fixed want = (1 - tokens_) * kNano - carry_;
+  Fixed t = (want + rate_ - 1) / rate_;
+  return t > INT64_MAX ? INT64_MAX : static_cast<int64_t>(t);
 }
 
 void TokenBucket::reconfigure(int64_t now, double rate, double capacity) {

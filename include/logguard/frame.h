@@ -3,7 +3,7 @@
 // (proto/entry.proto; docs/PROTOCOL.md §4.2).
 //
 // Decoding does not use libprotobuf: a small proto3 wire parser reads each
-// frame into a LogEntryView over the decoder's buffer, with no allocation per
+// frame into a LogEntryView over the bytes it came in, with no allocation per
 // frame. It accepts and rejects exactly what libprotobuf's LogEntry parser
 // does (with `source` and `id` read as bytes, as they are on the wire);
 // tests and a fuzzer hold the two side by side.

@@ -51,9 +51,9 @@ class ReadPacer {
   int64_t after_turn(int64_t start, int64_t end, size_t bytes, size_t capacity,
                      int64_t max_gather = kMaxGatherNanos);
 
-  // Whether, as of the last turn, the stream fills a quarter of its pipe in
-  // less than kBusyNanos (or the turn found it half full): more than ~100
-  // turns a second at this pipe size, so it deserves a larger pipe.
+  // Whether, as of the last turn, the stream fills what a gather aims at in
+  // less than kBusyNanos (or the turn found it behind): more than ~100 turns
+  // a second at this pipe size, so it deserves a larger pipe.
   bool busy() const { return busy_; }
   static constexpr int64_t kBusyNanos = 10'000'000;
 

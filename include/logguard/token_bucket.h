@@ -27,6 +27,12 @@ class TokenBucket {
 
   // Refills up to now; whether the bucket holds more than zero tokens.
   bool has_tokens(int64_t now);
+  // !has_tokens(now), but a bucket found dry remembers until when it stays
+  // so and answers without refilling until then (the drop path of a flood:
+  // a comparison per record). tokens() may then lag; tokens_at() does not.
+  bool dry(int64_t now);
+  // What tokens() would be after a refill up to now, without refilling.
+  double tokens_at(int64_t now) const;
   // Takes cost tokens unconditionally (may leave a debt); for the rest of a
   // record already admitted.
   void charge(uint64_t cost);
@@ -50,8 +56,8 @@ class TokenBucket {
   Fixed carry_ = 0;  // refill remainder, in nano-tokens * 1e-9 (0 <= carry_ < 1e9)
   int64_t last_ = 0;
   bool started_ = false;
-  // has_tokens() is false before this: set when the bucket was found dry
-  // (charges since only lower the tokens; reconfigure() forgets it).
+  // dry() is true before this: set when the bucket was found dry (charges
+  // since only lower the tokens; reconfigure() forgets it).
   int64_t dry_until_ = INT64_MIN;
 };
 

@@ -310,6 +310,16 @@ TEST(Limiter, BlockModeRefillsByTheDecisionTime) {
   EXPECT_EQ(l.offer(c, kMono0 + 500 * kMs + 1, kWall0).verdict, V::kAdmit);
 }
 
+// A flood's drops do not refill the bucket (it knows how long it stays
+// dry); what a restart carries must still be the tokens as of the snapshot.
+TEST(Limiter, ASnapshotHoldsTheTokensAsOfItsTime) {
+  Limiter l(byte_limit(1000, 1000));
+  EXPECT_EQ(offer(l, line("stdout", 1500), 0), V::kAdmit);  // debt 500 tokens
+  for (int i = 1; i <= 300; ++i) EXPECT_EQ(offer(l, line("stdout", 10), i * kMs), V::kDrop);
+  EXPECT_DOUBLE_EQ(l.snapshot(kMono0 + 300 * kMs).byte_tokens, -200);
+  EXPECT_DOUBLE_EQ(l.snapshot(kMono0 + 400 * kMs).byte_tokens, -100);
+}
+
 // For every stream, lines and raw bytes admitted plus those reported dropped
 // in notices equal those received, whatever the input.
 TEST(Limiter, NoticesAccountForEveryDroppedLineAndByte) {

@@ -103,6 +103,9 @@ TEST(ReadPacer, APipeFilledAQuarterBeyondTheAimIsReadAtOnce) {
   ReadPacer pacer;
   pacer.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe / 2);
   EXPECT_EQ(pacer.after_turn(1001 * kMs, 1002 * kMs, kPipe / 4, kPipe / 2), 0);  // half
+  ReadPacer burst;  // the first turn after a quiet: a burst that filled the pipe
+  EXPECT_EQ(burst.after_turn(1000 * kMs, 1000 * kMs, kPipe / 2, kPipe / 2), 0);
+  EXPECT_TRUE(burst.busy());
   ReadPacer large;
   large.after_turn(1000 * kMs, 1000 * kMs, 100, kPipe);
   EXPECT_GT(large.after_turn(1001 * kMs, 1002 * kMs, kPipe / 2, kPipe), 0);  // its aim

@@ -253,6 +253,25 @@ TEST(StreamPump, ABatchReadLateIsLimitedAtTheRateItWasLogged) {
   EXPECT_EQ(p.limiter.totals().lines_dropped, 39u);
 }
 
+// Stamps from before the monotonic clock began (a clock set wrong, a bogus
+// frame) count as its beginning: no refill for them, and no overflow.
+TEST(StreamPump, AStampFromLongAgoCountsAsTheBeginning) {
+  FakeFileSystem fs;
+  FakeStream stream;
+  FakeClock clock;
+  Process p(fs, stream, clock, line_limits(), false);
+  for (int i = 0; i < 20; ++i) {
+    stream.write(testing::frame("stdout", line_text(i), INT64_MIN + 1 + i * 1'000'000'000LL));
+  }
+  stream.write(testing::frame("stdout", line_text(20), clock.wall_nanos()));
+  clock.advance(1'000'000);
+  p.pump.turn();
+  // The burst, then the line stamped now: a bucket refilled from the
+  // beginning of time is full again.
+  EXPECT_EQ(p.limiter.totals().lines_admitted, 11u);
+  EXPECT_EQ(p.limiter.totals().lines_dropped, 10u);
+}
+
 // Block mode: a frame the limiter holds stays in the stream and is offered
 // again after the wait; nothing is dropped, repeated or reordered.
 TEST(StreamPump, BlockModeTakesEveryLineOnceInOrder) {
