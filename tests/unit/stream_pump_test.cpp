@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "fake_file_system.h"
@@ -235,41 +236,44 @@ TEST(StreamPump, AStopAndRestartCarriesTokensAndDrops) {
   EXPECT_EQ(carried.pending[0].lines, before.pending[0].lines);
 }
 
-// The engine's stamp on each line, not the turn's clock, is when the
-// container logged it: a batch read 400 ms late gets no refill for the wait.
-TEST(StreamPump, ABatchReadLateIsLimitedAtTheRateItWasLogged) {
+// Lines stamped stamp(i, the wall clock now), decided in one turn `delay`
+// later, under line_limits(): what the limiter counted.
+Limiter::Totals one_late_turn(int lines, int64_t delay,
+                              const std::function<int64_t(int, int64_t)>& stamp) {
   FakeFileSystem fs;
   FakeStream stream;
   FakeClock clock;
   Process p(fs, stream, clock, line_limits(), false);
-  for (int i = 0; i < 50; ++i) {  // 50 lines within 5 ms
-    stream.write(testing::frame("stdout", line_text(i), clock.wall_nanos() + int64_t{i} * 100'000));
+  for (int i = 0; i < lines; ++i) {
+    stream.write(testing::frame("stdout", line_text(i), stamp(i, clock.wall_nanos())));
   }
-  clock.advance(400'000'000);
+  clock.advance(delay);
   p.pump.turn();
+  return p.limiter.totals();
+}
+
+// The engine's stamp on each line, not the turn's clock, is when the
+// container logged it: a batch read 400 ms late gets no refill for the wait.
+TEST(StreamPump, ABatchReadLateIsLimitedAtTheRateItWasLogged) {
+  // 50 lines within 5 ms.
+  const Limiter::Totals t =
+      one_late_turn(50, 400'000'000, [](int i, int64_t now) { return now + i * 100'000LL; });
   // The burst and one more (admitted on the 0.1 token refilled in 1 ms); by
   // the turn's clock 40 tokens would have come back and all 50 got in.
-  EXPECT_EQ(p.limiter.totals().lines_admitted, 11u);
-  EXPECT_EQ(p.limiter.totals().lines_dropped, 39u);
+  EXPECT_EQ(t.lines_admitted, 11u);
+  EXPECT_EQ(t.lines_dropped, 39u);
 }
 
 // Stamps from before the monotonic clock began (a clock set wrong, a bogus
 // frame) count as its beginning: no refill for them, and no overflow.
 TEST(StreamPump, AStampFromLongAgoCountsAsTheBeginning) {
-  FakeFileSystem fs;
-  FakeStream stream;
-  FakeClock clock;
-  Process p(fs, stream, clock, line_limits(), false);
-  for (int i = 0; i < 20; ++i) {
-    stream.write(testing::frame("stdout", line_text(i), INT64_MIN + 1 + i * 1'000'000'000LL));
-  }
-  stream.write(testing::frame("stdout", line_text(20), clock.wall_nanos()));
-  clock.advance(1'000'000);
-  p.pump.turn();
+  const Limiter::Totals t = one_late_turn(21, 1'000'000, [](int i, int64_t now) {
+    return i < 20 ? INT64_MIN + 1 + i * 1'000'000'000LL : now;
+  });
   // The burst, then the line stamped now: a bucket refilled from the
   // beginning of time is full again.
-  EXPECT_EQ(p.limiter.totals().lines_admitted, 11u);
-  EXPECT_EQ(p.limiter.totals().lines_dropped, 10u);
+  EXPECT_EQ(t.lines_admitted, 11u);
+  EXPECT_EQ(t.lines_dropped, 10u);
 }
 
 // Block mode: a frame the limiter holds stays in the stream and is offered
