@@ -177,7 +177,9 @@ TEST(TokenBucket, DryAnswersAsABucketRefilledOnEveryQuestion) {
       // (After a step back the reference holds a refill the fast bucket skipped:
       // the same again from the next time beyond it.)
       latest = std::max(latest, now);
-      if (now == latest) ASSERT_EQ(fast.tokens_at(now), reference.tokens());
+      if (now == latest) {
+        ASSERT_EQ(fast.tokens_at(now), reference.tokens());
+      }
       wait = reference.nanos_until_positive(now);
       const uint64_t cost = rng() % 2000;
       if (!dry || rng() % 4 == 0) {  // debt also grows without asking (a line's later chunks)
