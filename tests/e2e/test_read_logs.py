@@ -265,7 +265,15 @@ class ReadLogsTest(unittest.TestCase):
         def compressed():
             names = [os.path.basename(p) for p in container_files(directory, cid)]
             return len(names) == 8 and all(n.endswith(ext) for n in names[:-1])
-        self.assertTrue(wait_until(compressed, 20), os.listdir(directory))
+
+        def settled():
+            # Every line in (reads are paced: the last ones may come a gather after the rest,
+            # and rotate the files once more), and every rotation compressed.
+            if not compressed():
+                return False
+            current = harness.read_records(container_files(directory, cid)[-1])
+            return bool(current) and current[-1]["log"] == "%d\n" % total and compressed()
+        self.assertTrue(wait_until(settled, 20), os.listdir(directory))
         self.check_tail(cid, total)
         self.engine.docker("kill", cid)
         self.engine.wait(cid)
