@@ -15,7 +15,7 @@ constexpr int64_t kMinIntervalNanos = 100'000;
 // to quadruple before the writer blocks; half of a large pipe (a busy
 // stream's), whose other half still holds ~20 ms of the fastest flood
 // measured here, for half as many turns (the write path's CPU per GiB went
-// from 3.7 to 2.9 s).
+// from 3.7 to 2.9-3.3 s in the runs here).
 size_t gather_share(size_t capacity) {
   return capacity >= ReadPacer::kLargePipeBytes ? capacity / 2 : capacity / 4;
 }

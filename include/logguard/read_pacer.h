@@ -6,17 +6,17 @@
 // pipe is full, or the container's writes would block on us.
 //
 // The rule: wait until the stream, at its recent rate, would fill a quarter
-// of the pipe (half of a large one, kLargePipeBytes or more: only busy streams
-// get those), never longer than `max_gather`; no wait after a turn that
-// found a quarter of the pipe more than that (we are behind). The rate of a turn is the bytes
-// it took over the time from the end of the turn before (when the pipe was
-// last emptied) to its start; the recent rate is the bytes over the time of
-// the turns of about the last 100 ms (each turn's weight halves every 100 ms
-// after it). An average, not the fastest turn: the engine writes a container's
-// output in bursts (a read's worth of lines at memory speed), so one turn a
-// few µs after the last can see hundreds of MB/s; a peak held for a second
-// kept the gathers of a 28 MB/s flood at 60 µs, thousands of turns a second
-// of 7 KB each (measured).
+// of the pipe (half of a large one, kLargePipeBytes or more: only busy
+// streams get those), never longer than `max_gather`; no wait after a turn
+// that found a quarter of the pipe more than that (we are behind). The rate
+// of a turn is the bytes it took over the time from the end of the turn
+// before (when the pipe was last emptied) to its start; the recent rate is
+// the bytes over the time of the turns of about the last 100 ms (each turn's
+// weight halves every 100 ms after it). An average, not the fastest turn:
+// the engine writes a container's output in bursts (a read's worth of lines
+// at memory speed), so one turn a few µs after the last can see hundreds of
+// MB/s; a peak held for a second kept the gathers of a 28 MB/s flood at
+// 60 µs, thousands of turns a second of 7 KB each (measured).
 //
 // A stream that was quiet (nothing for twice the longest gather) is read the
 // moment it speaks (the session's poll wakes it), and then looked at again

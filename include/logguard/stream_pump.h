@@ -75,7 +75,9 @@ class StreamPump {
   struct Staged {
     size_t end;             // in staged_
     int64_t time_nanos;
-    std::string stream;  // owned: the frame it came from is gone by the write (short: no allocation)
+    // A copy (short: no allocation). A view into the peek buffer or the
+    // notice would now do: every stage is written in the call that made it.
+    std::string stream;
     uint64_t raw_bytes;
     bool starts_line;
   };

@@ -32,6 +32,13 @@ LimitOptions byte_limit(double rate, double burst) {
   return o;
 }
 
+LimitOptions line_limit(double rate, double burst) {
+  LimitOptions o;
+  o.lines_per_sec = rate;
+  o.burst_lines = burst;
+  return o;
+}
+
 // Offers at kMono0 + t; wall time moves with it.
 V offer(Limiter& l, const Chunk& c, int64_t t) {
   return l.offer(c, kMono0 + t, kWall0 + t).verdict;
@@ -85,10 +92,7 @@ TEST(Limiter, BurstIsAdmittedAtOnce) {
 
 TEST(Limiter, LineRateAdmitsExactCount) {
   // 20 lines of burst, +0.01 per ms: 21 by 20 ms, then at 101, 201 ... 901 ms.
-  LimitOptions o;
-  o.lines_per_sec = 10;
-  o.burst_lines = 20;
-  Limiter l(o);
+  Limiter l(line_limit(10, 20));
   int admitted = 0;
   for (int i = 0; i < 1000; ++i)
     admitted += offer(l, line("stdout", 1'000'000), i * kMs) == V::kAdmit;
@@ -268,10 +272,7 @@ TEST(Limiter, BlockModeWaitsForTheSlowerBucket) {
 // it: the buckets refill up to when each line was logged, not to when it is
 // decided, or a late batch would get the whole gather's refill for free.
 TEST(Limiter, BucketsRefillUpToWhenTheLineWasLogged) {
-  LimitOptions o;
-  o.lines_per_sec = 100;
-  o.burst_lines = 100;
-  Limiter l(o);
+  Limiter l(line_limit(100, 100));
   int admitted = 0;
   for (int i = 0; i < 5000; ++i) {  // logged within 10 ms, decided 400 ms later
     Chunk c = line("stdout", 10);

@@ -74,6 +74,16 @@ struct Process {
   StreamPump pump;
 };
 
+// A process that never crashes, with its disk, stream and clock.
+struct OneProcess {
+  explicit OneProcess(const LimitOptions& limits) : p(fs, stream, clock, limits, false) {}
+
+  FakeFileSystem fs;
+  FakeStream stream;
+  FakeClock clock;
+  Process p;
+};
+
 // What the log holds: lines written (by number, in order) and the drops
 // announced.
 struct Outcome {
@@ -240,10 +250,8 @@ TEST(StreamPump, AStopAndRestartCarriesTokensAndDrops) {
 // later, under line_limits(): what the limiter counted.
 Limiter::Totals one_late_turn(int lines, int64_t delay,
                               const std::function<int64_t(int, int64_t)>& stamp) {
-  FakeFileSystem fs;
-  FakeStream stream;
-  FakeClock clock;
-  Process p(fs, stream, clock, line_limits(), false);
+  OneProcess run(line_limits());
+  auto& [fs, stream, clock, p] = run;
   for (int i = 0; i < lines; ++i) {
     stream.write(testing::frame("stdout", line_text(i), stamp(i, clock.wall_nanos())));
   }
@@ -279,10 +287,8 @@ TEST(StreamPump, AStampFromLongAgoCountsAsTheBeginning) {
 // Block mode: a frame the limiter holds stays in the stream and is offered
 // again after the wait; nothing is dropped, repeated or reordered.
 TEST(StreamPump, BlockModeTakesEveryLineOnceInOrder) {
-  FakeFileSystem fs;
-  FakeStream stream;
-  FakeClock clock;
-  Process p(fs, stream, clock, line_limits(OnLimit::kBlock), false);
+  OneProcess run(line_limits(OnLimit::kBlock));
+  auto& [fs, stream, clock, p] = run;
   for (int i = 0; i < 30; ++i) {
     stream.write(testing::frame("stdout", line_text(i), clock.wall_nanos()));
   }
@@ -305,10 +311,8 @@ TEST(StreamPump, BlockModeTakesEveryLineOnceInOrder) {
 // whole written, instead of waiting forever for the rest.
 TEST(StreamPump, AStreamCutInsideAFrameEnds) {
   testing::QuietLogs quiet;
-  FakeFileSystem fs;
-  FakeStream stream;
-  FakeClock clock;
-  Process p(fs, stream, clock, LimitOptions{}, false);
+  OneProcess run(LimitOptions{});
+  auto& [fs, stream, clock, p] = run;
   stream.write(testing::frame("stdout", "line 000001 whole"));
   const std::string cut = testing::frame("stdout", "line 000002 cut");
   stream.write(cut.substr(0, cut.size() - 3));
@@ -322,10 +326,8 @@ TEST(StreamPump, AStreamCutInsideAFrameEnds) {
 
 TEST(StreamPump, ABadFrameIsSkippedAndTheStreamGoesOn) {
   testing::QuietLogs quiet;
-  FakeFileSystem fs;
-  FakeStream stream;
-  FakeClock clock;
-  Process p(fs, stream, clock, LimitOptions{}, false);
+  OneProcess run(LimitOptions{});
+  auto& [fs, stream, clock, p] = run;
   stream.write(testing::frame("stdout", "line 000001 before"));
   stream.write(std::string("\0\0\0\7garbage", 11));  // a frame that is no LogEntry
   stream.write(testing::frame("stdout", "line 000002 after"));
