@@ -69,17 +69,26 @@ class SkeletonTest(unittest.TestCase):
         self.assertEqual(logs, ["x" * 16384, "x" * 16384, "x" * (40000 - 2 * 16384) + "\n"])
 
     def test_ten_containers_at_once_each_get_exactly_their_lines(self):
-        cids = []
-        for n in range(10):
-            cid, _ = self.engine.run("yes c%d | head -n 20000" % n, opts={"rate": "off"}, detach=True)
-            cids.append(cid)
-        for cid in cids:
-            self.assertEqual(self.engine.wait(cid), 0)
-        for n, cid in enumerate(cids):
-            harness.wait_until(lambda: len(read_records(self.engine.log_path(cid))) >= 20000, 10)
-            logs = [r["log"] for r in read_records(self.engine.log_path(cid))]
-            self.assertEqual(len(logs), 20000, "container %d" % n)
-            self.assertEqual(set(logs), {"c%d\n" % n}, "container %d" % n)
+        # The node budget off: in auto mode one slow fdatasync of its latency probe halves it
+        # (16 to 8 MB/s), and then these bursts (1.4 MB of records each) lose lines to it, with
+        # a node-rate notice (seen in CI). The node guard has tests of its own.
+        saved = self.engine.configure_plugin(NODE_WRITE_RATE="off")
+        try:
+            cids = []
+            for n in range(10):
+                cid, _ = self.engine.run("yes c%d | head -n 20000" % n, opts={"rate": "off"},
+                                         detach=True)
+                cids.append(cid)
+            for cid in cids:
+                self.assertEqual(self.engine.wait(cid), 0)
+            for n, cid in enumerate(cids):
+                harness.wait_until(lambda: len(read_records(self.engine.log_path(cid))) >= 20000, 10)
+                logs = [r["log"] for r in read_records(self.engine.log_path(cid))]
+                others = [line[:200] for line in logs if line != "c%d\n" % n]
+                self.assertEqual(others, [], "container %d: records not its own" % n)
+                self.assertEqual(len(logs), 20000, "container %d" % n)
+        finally:
+            self.engine.configure_plugin(**saved)
 
     def test_docker_logs_on_stopped_container_keeps_its_file(self):
         cid, _ = self.engine.run("seq 1 1000")
