@@ -25,7 +25,7 @@ fi
 
 # Same configuration as scripts/sanitize.sh's asan build.
 cmake -S . -B "$BUILD_DIR" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DLOGGUARD_SANITIZE=address,undefined \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DLOGGUARD_SANITIZE=address,undefined \
   -DLOGGUARD_FUZZ=ON >/dev/null
 cmake --build "$BUILD_DIR" -j"$JOBS" --target "${targets[@]}"
 
