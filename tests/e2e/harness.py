@@ -133,10 +133,25 @@ class Engine:
                                         PLUGIN).stdout)
         for mount in mounts:
             current[mount["Name"] + ".source"] = mount["Source"]
-        self.docker("plugin", "disable", PLUGIN)
+        self.disable_plugin()
         self.docker("plugin", "set", PLUGIN, *["%s=%s" % kv for kv in settings.items()])
         self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
         return {name: current.get(name, "") for name in settings}
+
+    def disable_plugin(self):
+        """`docker plugin disable`, once no container logs through the plugin: it refuses while
+        one does ("in use"), and a container killed by the test before may still be stopping
+        (`docker kill` returns first). Waits up to 30 s for that."""
+        deadline = time.monotonic() + 30
+        while True:
+            result = self.docker("plugin", "disable", PLUGIN, check=False)
+            if (result.returncode == 0 or b"in use" not in result.stderr
+                    or time.monotonic() > deadline):
+                break
+            time.sleep(0.2)
+        if result.returncode != 0:
+            raise AssertionError("docker plugin disable failed (%d): %s" % (
+                result.returncode, result.stderr.decode(errors="replace")))
 
     # ---- docker ----
     def docker(self, *args, check=True, timeout=600, input=None):

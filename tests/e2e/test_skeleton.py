@@ -82,7 +82,8 @@ class SkeletonTest(unittest.TestCase):
             for cid in cids:
                 self.assertEqual(self.engine.wait(cid), 0)
             for n, cid in enumerate(cids):
-                harness.wait_until(lambda: len(read_records(self.engine.log_path(cid))) >= 20000, 10)
+                harness.wait_until(
+                    lambda: len(read_records(self.engine.log_path(cid))) >= 20000, 10)
                 logs = [r["log"] for r in read_records(self.engine.log_path(cid))]
                 others = [line[:200] for line in logs if line != "c%d\n" % n]
                 self.assertEqual(others, [], "container %d: records not its own" % n)
