@@ -10,6 +10,10 @@ namespace {
 
 // What feed() keeps of an empty buffer: one engine read's worth.
 constexpr size_t kRetainedCapacity = 64 * 1024;
+
+// Why a frame was skipped, besides the decoder's complaints (compared by address).
+constexpr const char* kOversized = "oversized";
+constexpr const char* kUnseen = "unseen";
 // libprotobuf's default recursion limit, counting groups and field 5.
 constexpr int kMaxDepth = 100;
 
@@ -307,7 +311,7 @@ FrameScanner::Status FrameScanner::next(std::string_view bytes, size_t* pos, Log
     if (available < 4) return Status::kNeedMore;
     const uint32_t length = load_be32(bytes.data() + *pos);
     if (length > max_frame_) {
-      skip(nullptr, length);
+      skip(kOversized, length);
       skip_remaining_ = uint64_t{4} + length;
       continue;
     }
@@ -321,7 +325,15 @@ FrameScanner::Status FrameScanner::next(std::string_view bytes, size_t* pos, Log
   }
 }
 
-// why: the decoder's complaint, or null for a frame over the size limit.
+uint64_t FrameScanner::pass_unseen(std::string_view head) {
+  if (head.size() < 4) return 0;
+  const uint64_t length = load_be32(head.data());
+  skip(kUnseen, length);
+  skip_remaining_ = 4 + length;
+  return length;
+}
+
+// why: the decoder's complaint, kOversized or kUnseen.
 void FrameScanner::skip(const char* why, uint64_t frame_length) {
   ++skipped_frames_;
   skip_why_ = why;
@@ -331,7 +343,10 @@ void FrameScanner::skip(const char* why, uint64_t frame_length) {
 std::string FrameScanner::last_skip_reason() const {
   if (skipped_frames_ == 0) return {};
   std::string reason = "frame of " + std::to_string(skip_length_) + " bytes ";
-  if (!skip_why_) return reason + "exceeds the limit of " + std::to_string(max_frame_) + " bytes";
+  if (skip_why_ == kOversized) {
+    return reason + "exceeds the limit of " + std::to_string(max_frame_) + " bytes";
+  }
+  if (skip_why_ == kUnseen) return reason + "is longer than its stream can show at once";
   return reason + "is not a LogEntry: " + skip_why_;
 }
 

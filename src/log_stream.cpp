@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
+
 namespace logguard {
 namespace {
 
@@ -19,6 +21,8 @@ std::atomic<int> large_pipes_in_use{0};
 
 // Consumed with read(2) up to this many bytes, with splice(2) beyond.
 constexpr size_t kReadToConsume = 4096;
+// The size of a pipe the engine makes (Linux's default).
+constexpr size_t kEngineFifoBytes = 64 * 1024;
 
 int set_pipe_size(int fd, size_t bytes) {
   return ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
@@ -71,6 +75,13 @@ class PeekPipe {
     const int size = ::fcntl(write_.get(), F_GETPIPE_SZ);
     if (size <= 0) throw_errno("F_GETPIPE_SZ");
     capacity_ = static_cast<size_t>(size);
+    if (capacity_ < kEngineFifoBytes) {
+      spdlog::error("the pipe for reading log streams is only {} bytes (root's pipes on this "
+                    "node are over fs.pipe-user-pages-soft, and the plugin lacks "
+                    "CAP_SYS_RESOURCE): log lines longer than that are skipped; raise "
+                    "fs.pipe-user-pages-soft and restart the plugin",
+                    capacity_);
+    }
     null_ = UniqueFd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
     if (null_.get() < 0) throw_errno("open /dev/null");
   }

@@ -256,8 +256,33 @@ StreamPump::Turn StreamPump::take_turn() {
   consume(end);
   turn.bytes = end;
   if (turn.kind != Turn::kWait) turn.kind = end > 0 ? Turn::kProgress : Turn::kIdle;
-  if (turn.kind == Turn::kIdle && n > 0 && parts_.stream->hung_up()) return end_inside_a_frame(n);
+  if (turn.kind == Turn::kIdle && n > 0) {
+    if (head_frame_unseen(n)) {
+      // Passed from the next turn on, as an oversized frame is.
+      const uint64_t length = scanner_.pass_unseen(std::string_view(peeked_.data(), n));
+      spdlog::error("{}: skipped a frame of {} bytes: a peek of this stream shows at most {} "
+                    "(the plugin's pipes are small: root's pipes on this node are over "
+                    "fs.pipe-user-pages-soft); its line is lost",
+                    parts_.name, length, n);
+      return {Turn::kProgress, 0, 0};
+    }
+    if (parts_.stream->hung_up()) return end_inside_a_frame(n);
+  }
   return turn;
+}
+
+// Whether the unfinished frame at the head of the stream (the first n bytes
+// peeked) can never be seen whole: the stream held more bytes than a peek
+// right after could show. Frames of the engine are at most 16 KiB and a
+// stream shows 64 KiB or more, but a pipe made while root's pipes are over
+// fs.pipe-user-pages-soft is 8 KiB (the plugin lacks CAP_SYS_RESOURCE), and
+// tee(2) shows only as many of the stream's buffers as the pipe has slots.
+// Waiting for such a frame would hold the container for good; taking the
+// end of the peek for a writer that left mid-frame would lose the rest.
+bool StreamPump::head_frame_unseen(size_t n) {
+  if (n < 4) return false;
+  const size_t held = parts_.stream->available();  // all there before the peek below
+  return peek() < held;
 }
 
 // The writer is gone while the stream holds part of a frame. Unless it

@@ -72,6 +72,11 @@ class FrameScanner {
   // Of `available` bytes at the head of the input, how many belong to an
   // oversized frame that is going by; they count as passed.
   size_t pass_oversized(size_t available);
+  // The frame that `head` (the input from its first unconsumed byte) starts
+  // with is longer than the caller can ever see of the input at once: it is
+  // skipped as its bytes go by, as an oversized one is. Returns its length
+  // field; 0 (and nothing skipped) if head is shorter than one.
+  uint64_t pass_unseen(std::string_view head);
 
   uint64_t skipped_frames() const { return skipped_frames_; }
   // Why the last skipped frame was skipped; empty if none was.
@@ -81,9 +86,9 @@ class FrameScanner {
   void skip(const char* why, uint64_t frame_length);
 
   size_t max_frame_;
-  uint64_t skip_remaining_ = 0;     // bytes of an oversized frame still to pass
+  uint64_t skip_remaining_ = 0;     // bytes of a frame going by still to pass
   uint64_t skipped_frames_ = 0;
-  const char* skip_why_ = nullptr;  // null: the last skipped frame was oversized
+  const char* skip_why_ = nullptr;  // why the last skipped frame was (null: none yet)
   uint64_t skip_length_ = 0;        // length field of the last skipped frame
 };
 

@@ -84,6 +84,7 @@ class StreamPump {
   enum class Outcome { kWritten, kDropped, kWait };
   Turn take_turn();
   Turn end_inside_a_frame(size_t n);
+  bool head_frame_unseen(size_t n);
   void publish_metrics();
   int64_t logged_mono(int64_t time) const;
   Outcome offer(std::string_view source, std::string_view line, int64_t time, bool starts_line,

@@ -68,6 +68,28 @@ class SkeletonTest(unittest.TestCase):
         logs = [r["log"] for r in read_records(self.engine.log_path(cid))]
         self.assertEqual(logs, ["x" * 16384, "x" * 16384, "x" * (40000 - 2 * 16384) + "\n"])
 
+    def test_lines_longer_than_a_small_plugin_pipe_are_skipped_and_the_rest_kept(self):
+        """Proves a plugin started while root's pipes are over fs.pipe-user-pages-soft (it lacks
+        CAP_SYS_RESOURCE, so its pipe for peeking at streams is 8 KiB) skips the 16 KiB chunks of
+        a 40,000-byte line, logging why, and keeps the lines after them; before, the end of a
+        peek was taken for a stream cut inside a frame and every line after it was lost."""
+        limit = "/proc/sys/fs/pipe-user-pages-soft"
+        old = open(limit).read().strip()
+        saved = None
+        try:
+            with open(limit, "w") as f:
+                f.write("1")  # over it already: new unprivileged pipes get 8 KiB
+            saved = self.engine.configure_plugin(NODE_WRITE_RATE="off")  # a new plugin process
+            cid, _ = self.engine.run("echo short; head -c 40000 /dev/zero | tr '\\0' x; echo; "
+                                     "echo after", timeout=60)
+        finally:
+            with open(limit, "w") as f:
+                f.write(old)
+            if saved is not None:
+                self.engine.configure_plugin(**saved)
+        logs = [r["log"] for r in read_records(self.engine.log_path(cid))]
+        self.assertEqual(logs, ["short\n", "x" * (40000 - 2 * 16384) + "\n", "after\n"])
+
     def test_ten_containers_at_once_each_get_exactly_their_lines(self):
         # The node budget off: in auto mode one slow fdatasync of its latency probe halves it
         # (16 to 8 MB/s), and then these bursts (1.4 MB of records each) lose lines to it, with

@@ -36,7 +36,9 @@ class FakeStream : public LogStream {
     consumed_ += std::min(n, data_.size() - consumed_);
   }
   size_t capacity() const override { return capacity_; }
-  size_t available() const override { return std::min(capacity_, data_.size() - consumed_); }
+  // All unconsumed bytes, as FIONREAD counts them: more than a peek shows
+  // when the writer got ahead of the capacity (a FIFO larger than the peek).
+  size_t available() const override { return data_.size() - consumed_; }
   int poll_fd() const override { return -1; }
   bool hung_up() const override { return closed_; }
 

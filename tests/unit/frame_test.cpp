@@ -304,6 +304,29 @@ TEST(FrameScannerTest, PassesAnOversizedFrameAcrossScans) {
   EXPECT_EQ(scanner.last_skip_reason(), "frame of 100 bytes exceeds the limit of 64 bytes");
 }
 
+TEST(FrameScannerTest, PassesAFrameItsCallerCannotSeeWholeAsItGoesBy) {
+  FrameScanner scanner;
+  const std::string big = frame_of("stdout", std::string(300, 'x'));
+  const std::string after = frame_of("stdout", "after");
+  const std::string stream = big + after;
+  EXPECT_EQ(scanner.pass_unseen("abc"), 0u);  // no length field yet: nothing skipped
+  EXPECT_EQ(scanner.skipped_frames(), 0u);
+  // The caller sees only 100 bytes at once, never the whole frame: it goes by.
+  const std::string_view seen = std::string_view(stream).substr(0, 100);
+  EXPECT_EQ(scanner.pass_unseen(seen), big.size() - 4);
+  size_t pos = 0;
+  LogEntryView e;
+  EXPECT_EQ(scanner.next(seen, &pos, &e), FrameScanner::Status::kNeedMore);
+  EXPECT_EQ(pos, 100u);
+  const std::string rest = stream.substr(100);
+  pos = 0;
+  ASSERT_EQ(scanner.next(rest, &pos, &e), FrameScanner::Status::kFrame);
+  EXPECT_EQ(e.line, "after");
+  EXPECT_EQ(scanner.skipped_frames(), 1u);
+  EXPECT_EQ(scanner.last_skip_reason(), "frame of " + std::to_string(big.size() - 4) +
+                                            " bytes is longer than its stream can show at once");
+}
+
 TEST(FrameTest, ConsumedEndsAtTheLastFrameReturned) {
   FrameDecoder decoder;
   feed(decoder, kHelloFrame + kSplitFrame.substr(0, 5));

@@ -324,6 +324,47 @@ TEST(StreamPump, AStreamCutInsideAFrameEnds) {
   EXPECT_EQ(read_outcome(fs).written, (std::vector<int>{1}));
 }
 
+// A stream that shows at most 8 KiB at once (a pipe made while root's pipes
+// were over fs.pipe-user-pages-soft) and a line of 12 KiB in it, among others.
+struct SmallPeek {
+  SmallPeek() : stream(8 * 1024), p(fs, stream, clock, LimitOptions{}, false) {
+    stream.write(testing::frame("stdout", "line 000001 before"));
+    stream.write(testing::frame("stdout", "line 000002 " + std::string(12 * 1024, 'x')));
+    stream.write(testing::frame("stdout", "line 000003 after"));
+  }
+  FakeFileSystem fs;
+  FakeStream stream;
+  FakeClock clock;
+  Process p;
+};
+
+// The long line's frame can never be seen whole: it is skipped, not waited
+// for (that would hold the container for good).
+TEST(StreamPump, AFrameLongerThanAPeekShowsIsSkippedAndTheStreamGoesOn) {
+  testing::QuietLogs quiet;
+  SmallPeek run;
+  for (int turn = 0; turn < 100 && run.stream.unconsumed() > 0; ++turn) run.p.pump.turn();
+  EXPECT_EQ(run.stream.unconsumed(), 0u);
+  EXPECT_EQ(read_outcome(run.fs).written, (std::vector<int>{1, 3}));
+  run.stream.close();
+  EXPECT_EQ(run.p.pump.turn().kind, StreamPump::Turn::kEof);
+}
+
+// The same once the writer is gone (the container exited): the end of what
+// a peek shows is not a stream cut inside a frame, and the line after the
+// long one is written.
+TEST(StreamPump, AFrameLongerThanAPeekShowsIsNotTakenForACutStream) {
+  testing::QuietLogs quiet;
+  SmallPeek run;
+  run.stream.close();
+  int turns = 0;
+  while (run.p.pump.turn().kind != StreamPump::Turn::kEof && ++turns < 100) {
+  }
+  EXPECT_LT(turns, 100);
+  EXPECT_EQ(run.stream.unconsumed(), 0u);
+  EXPECT_EQ(read_outcome(run.fs).written, (std::vector<int>{1, 3}));
+}
+
 TEST(StreamPump, ABadFrameIsSkippedAndTheStreamGoesOn) {
   testing::QuietLogs quiet;
   OneProcess run(LimitOptions{});
