@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Replays the incident logguard exists for, on one machine, and prints what it did to a neighbour.
 
-usage: bench/incident.py [--build-dir BUILD] [--rows 1,2,3,4] [--seconds 30] [--containers 20]
+usage: bench/incident.py [--build-dir BUILD] [--rows 1,...,8] [--seconds 30] [--containers 20]
                          [--write-bps 20000000] [--disk-size 8G] [--plugin-setting NAME=VALUE]...
                          [--warmup 3] [--drain-wait 30] [--json FILE]
 
@@ -17,6 +17,12 @@ filesystem appends 4 KiB and fsyncs every 100 ms (kubelet, etcd). Containers flo
   2  logguard, plugin defaults, one container
   3  logguard, plugin defaults, CONTAINERS containers
   4  logguard --log-opt rate=off (only a node-wide guard could limit), CONTAINERS containers
+Bursts a healthy node must take whole (numbered lines printed at once, then the container exits;
+`lost` counts the lines missing from the logs):
+  5  logguard defaults, one burst of 8 MB of records (below the container's own burst, 10 MB)
+  6  logguard defaults, ten bursts of 1.4 MB at once (a deployment starting)
+  7  as 5, the disk not throttled (an idle node)
+  8  as 6, the disk not throttled
 
 Rows 2-4 use an engine in a temp dir on the normal disk with the plugin packaged from BUILD and
 its `logroot` mount on the slow filesystem. Each row: throttle on, probe on, containers created
@@ -57,16 +63,33 @@ import harness  # noqa: E402
 
 BLKIO = "/sys/fs/cgroup/blkio"
 IMAGE = "lgbench-busybox"
-APPLETS = ["sh", "base64", "sleep", "test", "[", "cat", "kill", "head", "true"]
+APPLETS = ["sh", "base64", "sleep", "test", "[", "cat", "kill", "head", "true", "awk"]
 PROBE_INTERVAL = 0.1
 PROBE_BLOCK = 4096
 SETTLED_BACKLOG = 1 << 20  # the disk has caught up with the flood
 DEFAULT_CONTAINERS = 20
+BURST_LINE = 30        # bytes of a burst's line, '\n' included: ~100-byte records
+BURST_RECORD = 100
+
+
+class Row:
+    """label, driver, log-opts, containers (None: --containers), and what they write: a flood
+    of --seconds, or a burst of `burst` bytes of records each; throttled: on the slow disk."""
+
+    def __init__(self, label, driver, opts, count, burst=0, throttled=True):
+        self.label, self.driver, self.opts, self.count = label, driver, opts, count
+        self.burst, self.throttled = burst, throttled
+
+
 ROWS = {
-    1: ("json-file", "json-file", {}, 1),
-    2: ("logguard defaults", "logguard", {}, 1),
-    3: ("logguard defaults", "logguard", {}, None),       # None: --containers
-    4: ("logguard rate=off", "logguard", {"rate": "off"}, None),
+    1: Row("json-file", "json-file", {}, 1),
+    2: Row("logguard defaults", "logguard", {}, 1),
+    3: Row("logguard defaults", "logguard", {}, None),
+    4: Row("logguard rate=off", "logguard", {"rate": "off"}, None),
+    5: Row("burst 8 MB", "logguard", {}, 1, burst=8_000_000),
+    6: Row("10 bursts 1.4 MB", "logguard", {}, 10, burst=1_400_000),
+    7: Row("burst 8 MB, idle", "logguard", {}, 1, burst=8_000_000, throttled=False),
+    8: Row("10x1.4 MB, idle", "logguard", {}, 10, burst=1_400_000, throttled=False),
 }
 
 
@@ -457,7 +480,13 @@ def flood_script(seconds):
             "base64 /dev/urandom & sleep %d; kill -9 $!; wait" % seconds)
 
 
-def start_containers(engine, count, driver, opts, go_dir, seconds, row):
+def burst_script(lines):
+    # At the flag, `lines` numbered lines at once.
+    return ("while [ ! -e /go/go ]; do sleep 0.2; done; "
+            + harness.numbered_lines(lines, width=BURST_LINE))
+
+
+def start_containers(engine, count, driver, opts, go_dir, script, row):
     args = ["run", "-d", "--network", "none", "--log-driver", driver]
     for key, value in opts.items():
         args += ["--log-opt", "%s=%s" % (key, value)]
@@ -465,7 +494,7 @@ def start_containers(engine, count, driver, opts, go_dir, seconds, row):
 
     def one(i):
         name = "lgbench-r%d-%d-%d" % (row, i, time.monotonic_ns() % 10**9)
-        result = engine.docker(*(args + ["--name", name, IMAGE, "sh", "-c", flood_script(seconds)]))
+        result = engine.docker(*(args + ["--name", name, IMAGE, "sh", "-c", script]))
         return result.stdout.decode().strip()
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(one, range(count)))
@@ -558,9 +587,22 @@ def logguard_kept(directory, cid):
 
 # ---- one row ----
 
+def lines_lost(engine, cids, lines):
+    """Lines of a burst missing from each container's logs (numbered 1..lines)."""
+    lost = []
+    for cid in cids:
+        records = harness.all_records(engine.log_dir(cid), cid)
+        kept = {int(r["log"][:8]) for r in records if not harness.is_notice(r)}
+        lost.append(lines - len(kept & set(range(1, lines + 1))))
+    return lost
+
+
 def run_row(row, args, disk, sampler, engine, workdir, restart_first):
-    label, driver, opts, count = ROWS[row]
+    spec = ROWS[row]
+    label, driver, opts, count = spec.label, spec.driver, spec.opts, spec.count
     count = count or args.containers
+    lines = spec.burst // BURST_RECORD
+    script = burst_script(lines) if spec.burst else flood_script(args.seconds)
     if driver == "logguard" and args.plugin_setting:
         label += "*"
     log("row %d: %s, %d container(s)%s" % (row, label, count, "".join(
@@ -570,7 +612,8 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
     go_dir = os.path.join(workdir, "go-%d" % row)
     os.makedirs(go_dir)
     probe_out = os.path.join(workdir, "probe-%d.txt" % row)
-    disk.throttle(args.write_bps)
+    if spec.throttled:
+        disk.throttle(args.write_bps)
     rule = disk.throttle_rule()
     probe = Probe(os.path.join(disk.mountpoint, "probe"), probe_out)
     cids = []
@@ -578,7 +621,7 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
               "seconds": args.seconds, "throttle_rule_bps": rule}
     try:
         t_create = time.monotonic()
-        cids = start_containers(engine, count, driver, opts, go_dir, args.seconds, row)
+        cids = start_containers(engine, count, driver, opts, go_dir, script, row)
         result["create_s"] = time.monotonic() - t_create
         time.sleep(args.warmup)
         t_go = time.monotonic()
@@ -586,6 +629,9 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
         disk_before, throttled_before = disk.bytes_written(), disk.throttled_bytes()
         open(os.path.join(go_dir, "go"), "w").close()
         t_end = t_go + args.seconds
+        if spec.burst:  # over when the containers exit
+            engine.docker("wait", *cids, timeout=600)
+            t_end = time.monotonic()
         time.sleep(max(0.0, t_end - time.monotonic()))
         disk_after, throttled_after = disk.bytes_written(), disk.throttled_bytes()
         result["dirty_mb_at_end"] = dirty_mb()
@@ -638,6 +684,8 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
         result["disk_peak_mb_s"] = None if peak is None else peak / 1e6
         disk.unthrottle()
 
+        if spec.burst:
+            result["lines_lost"] = lines_lost(engine, cids, lines)
         kept, on_disk, dropped = [], [], []
         for cid in cids:
             if driver == "json-file":
@@ -649,10 +697,12 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
             on_disk.append(d)
             dropped.append(x)
         mean = sum(kept) / len(kept)
+        seconds = t_end - t_go
+        result["seconds"] = seconds
         result["kept_bytes"] = kept
-        result["kept_mb_s"] = sum(kept) / 1e6 / args.seconds
-        result["files_mb_s"] = sum(on_disk) / 1e6 / args.seconds
-        result["offered_mb_s"] = (sum(kept) + sum(dropped)) / 1e6 / args.seconds
+        result["kept_mb_s"] = sum(kept) / 1e6 / seconds
+        result["files_mb_s"] = sum(on_disk) / 1e6 / seconds
+        result["offered_mb_s"] = (sum(kept) + sum(dropped)) / 1e6 / seconds
         result["min_share"] = min(kept) / mean if mean else None
         return result
     finally:
@@ -673,7 +723,7 @@ def describe(r):
             % (fmt(wall["p99_ms"], "%.1f"), fmt_max(wall)) +
             "  probe over the row's %.1f s: p50 %s / p99 %s / max %s ms, %d/%d probes, %d stalls "
             ">= 1 s; during the %d s of flood only: p50 %s / p99 %s / max %s ms, %d/%d probes; "
-            "after it: max %s ms; warm-up: p50 %s / max %s ms\n"
+            "after it: max %s ms; warm-up: p50 %s / max %s ms%s\n"
             "  kept %.2f MB/s, offered %.2f MB/s; disk over the row %.2f MB/s (through the "
             "throttle %.2f), peak 1 s %s; during the flood %.2f MB/s (%.2f); at the flood's end: "
             "backlog %.0f MB, Dirty+Writeback of the machine %.0f MB; backlog left %.0f MB\n"
@@ -682,6 +732,7 @@ def describe(r):
                p["completed"], p["expected"], p["stalls_over_1s"], r["seconds"],
                fmt(f["p50_ms"], "%.1f"), fmt(f["p99_ms"], "%.1f"), fmt_max(f), f["completed"],
                f["expected"], fmt_max(a), fmt(w["p50_ms"], "%.1f"), fmt_max(w),
+               "; lines lost per container %s" % r["lines_lost"] if "lines_lost" in r else "",
                r["kept_mb_s"], r["offered_mb_s"], r["disk_row_mb_s"], r["throttled_row_mb_s"],
                fmt(r["disk_peak_mb_s"], "%.1f"), r["disk_mb_s"], r["throttled_mb_s"],
                r["backlog_mb_at_end"], r["dirty_mb_at_end"], r["backlog_mb_left"],
@@ -695,7 +746,8 @@ def fmt(value, spec):
 COLUMNS = [  # (heading, width)
     ("row", 3), ("case", 18), ("ctrs", 4), ("p50 ms", 7), ("p99 ms", 8), ("max ms", 8),
     ("wall p99", 8),    ("probes", 8), ("window s", 8), ("kept MB/s", 9), ("files MB/s", 10), ("offer MB/s", 10),
-    ("share", 5), ("disk MB/s", 9), ("peak", 5), ("backlog MB", 10), ("left MB", 7)]
+    ("share", 5), ("disk MB/s", 9), ("peak", 5), ("backlog MB", 10), ("left MB", 7),
+    ("lost", 6)]
 
 
 def table_line(cells):
@@ -719,7 +771,8 @@ def print_table(results, args):
             "%.1f" % r["row_s"], "%.2f" % r["kept_mb_s"], "%.2f" % r["files_mb_s"],
             "%.2f" % r["offered_mb_s"], fmt(r["min_share"], "%.2f"), "%.2f" % r["disk_row_mb_s"],
             fmt(r["disk_peak_mb_s"], "%.1f"), "%.0f" % r["backlog_mb_at_end"],
-            "%.0f" % r["backlog_mb_left"]]))
+            "%.0f" % r["backlog_mb_left"],
+            sum(r["lines_lost"]) if "lines_lost" in r else "-"]))
     if args.plugin_setting and any(r["driver"] == "logguard" for r in results):
         log("* with plugin settings %s" % " ".join(args.plugin_setting))
     log("""
@@ -738,6 +791,8 @@ kept MB/s: json-file record bytes in the containers' log files after the run, lo
 files MB/s: the same files' size on disk / flood seconds.
 offer MB/s: kept + the bytes logguard's drop notices announce as dropped, / flood seconds.
 share: the smallest container's kept bytes / the mean (1.00 = even).
+lost: burst rows, the lines missing from the logs (all containers together).
+Burst rows: "seconds" are from the flag until the containers exited.
 disk MB/s: bytes the loop device wrote in the window / s (/sys/block/loopN/stat); peak: its
   highest rate over 1 s (completions come in bursts: up to ~1.5x the throttle over 1 s).
 backlog MB: data on the slow filesystem not yet on the disk (ext4 delayed_allocation_blocks
@@ -783,7 +838,7 @@ def main():
     args = parser.parse_args()
     rows = [int(r) for r in args.rows.split(",") if r.strip()]
     if any(r not in ROWS for r in rows):
-        parser.error("rows are 1..4")
+        parser.error("rows are 1..%d" % len(ROWS))
     for setting in args.plugin_setting:
         if "=" not in setting:
             parser.error("--plugin-setting wants NAME=VALUE, got %r" % setting)
@@ -843,14 +898,15 @@ def main():
         log("setup took %.1f s" % (time.monotonic() - started))
         plugin_used = False
         for row in rows:
-            engine = json_engine if ROWS[row][1] == "json-file" else plugin_engine
+            engine = json_engine if ROWS[row].driver == "json-file" else plugin_engine
             restart = engine is plugin_engine and plugin_used
             r = run_row(row, args, disk, sampler, engine, workdir, restart)
             plugin_used = plugin_used or engine is plugin_engine
-            if r["throttle_rule_bps"] != args.write_bps:
+            throttled = ROWS[row].throttled
+            if throttled and r["throttle_rule_bps"] != args.write_bps:
                 log("  WARNING: the kernel holds %d B/s for %s, not %d"
                     % (r["throttle_rule_bps"], disk.majmin, args.write_bps))
-            if r["disk_mb_s"] > args.write_bps / 1e6 * 1.15:
+            if throttled and r["disk_mb_s"] > args.write_bps / 1e6 * 1.15:
                 log("  WARNING: the disk wrote faster than the throttle: is it applied?")
             log(describe(r))
             results.append(r)

@@ -13,6 +13,7 @@ ContainerLog::ContainerLog(FileSystem& fs, std::shared_ptr<LogDirectory> dir,
       directory_(dir),
       metrics_(std::move(metrics)),
       file_(fs, std::move(dir), rotation, compressor, watch_) {
+  directory_->hold();  // before the files open: a reattached log is live at once
   file_.count_into(metrics_);
 }
 
@@ -37,6 +38,7 @@ ContainerLog::~ContainerLog() {
   } catch (const std::exception& e) {
     spdlog::error("closing the log in {} failed, buffered records are lost: {}", dir_, e.what());
   }
+  directory_->release();
   watch_->close();
 }
 

@@ -258,23 +258,6 @@ void Driver::stop_logging(const std::string& fifo_path) {
   }
 }
 
-void Driver::end_sessions_of(const std::string& container_id) {
-  std::vector<std::shared_ptr<Session>> ending;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [fifo, owner] : session_owner_) {
-      if (owner != container_id) continue;
-      abandoned_.insert(fifo);
-      ending.push_back(sessions_.at(fifo));
-    }
-  }
-  for (auto& session : ending) {
-    spdlog::info("{}: container {} was removed; ending its session", session->fifo_path(),
-                 container_id.substr(0, 12));
-    session->shutdown();
-  }
-}
-
 void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, RecordSink& sink) {
   validate_container_id(info.id);
   std::shared_ptr<LogWatch> watch;
@@ -302,6 +285,13 @@ void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, Re
 size_t Driver::session_count() {
   std::lock_guard lock(mu_);
   return sessions_.size();
+}
+
+std::set<std::string> Driver::live_containers() {
+  std::lock_guard lock(mu_);
+  std::set<std::string> live;
+  for (const auto& [fifo, owner] : session_owner_) live.insert(owner);
+  return live;
 }
 
 void Driver::shutdown() {

@@ -65,9 +65,19 @@ void LogDirectory::detach_writer() {
   if (writers_ > 0) --writers_;
 }
 
-bool LogDirectory::has_writer() const {
+void LogDirectory::hold() {
   std::lock_guard lock(mu_);
-  return writers_ > 0;
+  ++holders_;
+}
+
+void LogDirectory::release() {
+  std::lock_guard lock(mu_);
+  if (holders_ > 0) --holders_;
+}
+
+bool LogDirectory::in_use() const {
+  std::lock_guard lock(mu_);
+  return writers_ > 0 || holders_ > 0;
 }
 
 void LogDirectory::rescan_after_removal(int max_file) {
@@ -219,18 +229,9 @@ std::optional<uint64_t> LogDirectory::evict_oldest() {
   return size;
 }
 
-std::optional<uint64_t> LogDirectory::evict_current_if_idle() {
-  std::lock_guard lock(mu_);
-  if (writers_ > 0) return std::nullopt;
-  auto size = fs_.file_size(current_path());
-  if (!size) return std::nullopt;
-  fs_.remove(current_path());
-  return size;
-}
-
 std::optional<uint64_t> LogDirectory::remove_if_idle() {
   std::lock_guard lock(mu_);
-  if (writers_ > 0) return std::nullopt;
+  if (writers_ > 0 || holders_ > 0) return std::nullopt;
   uint64_t freed = 0;
   for (const std::string& name : fs_.list_dir(dir_)) {
     if (name != base_ && !parse_rotated_name(name, base_) && !is_temp_name(name, base_)) continue;

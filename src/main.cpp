@@ -28,6 +28,7 @@
 #include "logguard/plugin_api.h"
 #include "logguard/posix_file_system.h"
 #include "logguard/session_store.h"
+#include "logguard/write_back.h"
 
 namespace {
 
@@ -52,7 +53,7 @@ constexpr const char* kUsage =
     "  --log-level       trace, debug, info, warn, error (default info; env LOG_LEVEL)\n"
     "Settings come from the environment: RATE, BURST, LINE_RATE, LINE_BURST, ON_LIMIT,\n"
     "DROP_NOTICE, MAX_SIZE, MAX_FILE, COMPRESS (defaults of every container's log-opts) and\n"
-    "NODE_WRITE_RATE, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE, RETAIN (the node guard)\n"
+    "NODE_WRITE_RATE, NODE_WRITE_BURST, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE, RETAIN (the node guard)\n"
     "and METRICS_ADDR (GET /metrics over TCP, default 127.0.0.1:9464; off: only on the socket).\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -145,24 +146,31 @@ int main(int argc, char** argv) {
     config.metrics = &metrics;
     guard_config.metrics = &metrics;
     posix_file_system().create_dirs(config.root);
-    auto log_fs = make_posix_file_system(config.root);
+    // Hands what the plugin writes to the disk at the node's pace.
+    WriteBack write_back(system_clock());
+    write_back.start();
+    auto log_fs = make_posix_file_system(config.root, &write_back);
+    auto engine_fs = make_posix_file_system(flags.containers_dir);
     LogDirectories directories(*log_fs);
-    NodeGuard guard(guard_config, *log_fs, directories);
+    NodeGuard guard(guard_config, *log_fs, *engine_fs, directories, write_back, system_clock());
     Compressor compressor;
-    compressor.charge_to(guard.join("compressor"));
+    compressor.charge_to(guard.budget().join("compressor"));
     SessionStore store(posix_file_system(), flags.state_dir + "/sessions");
     Driver driver(config, *log_fs, directories, &compressor, &store, &guard);
     // Before the socket answers: the engine must never find a second reader
-    // on a FIFO a reattached session reads.
+    // on a FIFO a reattached session reads. Before the guard starts: a
+    // reattached container is live from here on.
     driver.reattach();
-    guard.on_container_removed([&driver](const std::string& id) { driver.end_sessions_of(id); });
-    guard.start();
+    guard.start(driver);
     metrics.on_scrape([&] {
       metrics.sessions().Set(static_cast<double>(driver.session_count()));
       metrics.compressor_queued().Set(static_cast<double>(compressor.queued()));
       metrics.compressor_lag().Set(static_cast<double>(compressor.oldest_wait_nanos()) / 1e9);
-      const double budget = guard.budget().rate();
-      metrics.node_budget().Set(budget > 0 ? budget : std::numeric_limits<double>::infinity());
+      NodeBudget& budget = guard.budget().budget();
+      const double rate = budget.rate();
+      metrics.node_budget().Set(rate > 0 ? rate : std::numeric_limits<double>::infinity());
+      metrics.node_backlog().Set(static_cast<double>(write_back.backlog()));
+      metrics.node_backlog_limit().Set(static_cast<double>(budget.allowance()));
     });
     PluginApi api(driver, &metrics);
     boost::asio::io_context io;
@@ -184,6 +192,7 @@ int main(int argc, char** argv) {
     server.join();
     guard.stop();
     compressor.stop();
+    write_back.stop();
   } catch (const std::exception& e) {
     spdlog::critical("logguard cannot run: {}", e.what());
     return 1;

@@ -166,6 +166,19 @@ Metrics::Metrics(Clock& clock)
                             "mode set from the disk's latency); +Inf when off.")
                       .Register(*registry_)
                       .Add({});
+  node_backlog_ = &BuildGauge()
+                       .Name("logguard_node_write_backlog_bytes")
+                       .Help("Log bytes written to the page cache and not yet handed to the "
+                             "disk; the write-back drains it at the node's write budget.")
+                       .Register(*registry_)
+                       .Add({});
+  node_backlog_limit_ = &BuildGauge()
+                             .Name("logguard_node_write_backlog_limit_bytes")
+                             .Help("The backlog the node absorbs (NODE_WRITE_BURST, at most 20 s "
+                                   "of the budget): above half, floods get fair shares of the "
+                                   "budget; at it, records are dropped or held.")
+                             .Register(*registry_)
+                             .Add({});
 }
 
 Metrics::~Metrics() {

@@ -7,29 +7,30 @@
 namespace logguard {
 namespace {
 
-constexpr double kNodeBurstSeconds = 0.1;    // the node bucket's capacity, in seconds of rate
-constexpr double kQuietDebtSeconds = 0.05;   // how far quiet writers may overdraw it
-constexpr double kShareBurstSeconds = 0.2;   // a share's own bucket, in seconds of its level
+constexpr double kQuietMarginSeconds = 0.05;  // how far quiet writers may go beyond the allowance
+constexpr double kShareBurstSeconds = 0.2;    // a share's own bucket, in seconds of its level
 constexpr double kMinBurstBytes = 64 * 1024;
-constexpr uint64_t kLeaseBytes = 16 * 1024;
+constexpr uint64_t kMinAllowance = 1 << 20;
+constexpr int64_t kMinWaitNanos = 1'000'000;
 constexpr int64_t kMaxWaitNanos = 100'000'000;  // levels change every interval: look again
 
 double burst(double rate, double seconds) { return std::max(rate * seconds, kMinBurstBytes); }
 
-int64_t capped(int64_t nanos) { return std::clamp<int64_t>(nanos, 1, kMaxWaitNanos); }
+int64_t capped(int64_t nanos) { return std::clamp<int64_t>(nanos, kMinWaitNanos, kMaxWaitNanos); }
 
 }  // namespace
 
-std::shared_ptr<NodeBudget> NodeBudget::create(double rate, int64_t mono_now) {
-  return std::shared_ptr<NodeBudget>(new NodeBudget(rate, mono_now));
+std::shared_ptr<NodeBudget> NodeBudget::create(double rate, uint64_t allowance,
+                                               const std::atomic<uint64_t>& backlog,
+                                               int64_t mono_now) {
+  auto budget = std::shared_ptr<NodeBudget>(new NodeBudget(rate, allowance, backlog));
+  budget->last_rebalance_ = mono_now;
+  return budget;
 }
 
-NodeBudget::NodeBudget(double rate, int64_t mono_now)
-    : rate_(std::max(rate, 0.0)),
-      node_(std::max(rate_, 1.0), burst(rate_, kNodeBurstSeconds)),
-      last_rebalance_(mono_now),
-      level_(rate_) {
-  node_.has_tokens(mono_now);  // starts the bucket's clock
+NodeBudget::NodeBudget(double rate, uint64_t allowance, const std::atomic<uint64_t>& backlog)
+    : setting_(allowance), backlog_(backlog), rate_(std::max(rate, 0.0)), level_(rate_) {
+  set_allowance_locked();
 }
 
 double NodeBudget::rate() const {
@@ -40,9 +41,18 @@ double NodeBudget::rate() const {
 void NodeBudget::set_rate(double rate, int64_t mono_now) {
   std::lock_guard lock(mu_);
   rate_ = std::max(rate, 0.0);
-  node_.reconfigure(mono_now, std::max(rate_, 1.0), burst(rate_, kNodeBurstSeconds));
   level_ = std::min(level_.load(), rate_);
   if (shares_.empty()) level_ = rate_;
+  set_allowance_locked();
+}
+
+void NodeBudget::set_allowance_locked() {
+  const double bound = std::max(rate_ * kMaxBacklogSeconds, static_cast<double>(kMinAllowance));
+  allowance_ = rate_ <= 0 ? setting_ : std::min(setting_, static_cast<uint64_t>(bound));
+}
+
+uint64_t NodeBudget::quiet_margin() const {
+  return static_cast<uint64_t>(burst(fair_level(), kQuietMarginSeconds));
 }
 
 double NodeBudget::fair_level() const { return level_.load(std::memory_order_relaxed); }
@@ -68,7 +78,7 @@ double NodeBudget::fair_level_for(const std::vector<double>& demands, double rat
   }
   if (left == 0) return rate;  // all served, with room to spare: no one is held back
   // A floor keeps a level from reaching zero when the small demands add up to
-  // nearly everything; the node bucket still bounds the sum.
+  // nearly everything; the allowance still bounds the sum.
   double floor = rate / (4.0 * static_cast<double>(demands.size()));
   return std::max(remaining / static_cast<double>(left), floor);
 }
@@ -94,24 +104,10 @@ void NodeBudget::rebalance(int64_t mono_now) {
   }
 }
 
-bool NodeBudget::lease(int64_t mono_now, uint64_t bytes, bool quiet) {
-  std::lock_guard lock(mu_);
-  node_.has_tokens(mono_now);  // refill
-  const double floor = quiet ? -burst(rate_, kQuietDebtSeconds) : 0.0;
-  if (node_.tokens() <= floor) return false;
-  node_.charge(bytes);
-  return true;
-}
-
-int64_t NodeBudget::nanos_until_node_tokens(int64_t mono_now) {
-  std::lock_guard lock(mu_);
-  return node_.nanos_until_positive(mono_now);
-}
-
 std::shared_ptr<NodeBudget::Share> NodeBudget::join(std::string name, int64_t mono_now) {
   {
     // A newcomer starts with an equal share until the next rebalance says
-    // what everyone wants; it must not take a whole budget's burst at once.
+    // what everyone wants.
     std::lock_guard lock(mu_);
     if (rate_ > 0) {
       level_ = std::min(level_.load(), rate_ / static_cast<double>(shares_.size() + 1));
@@ -146,14 +142,10 @@ void NodeBudget::Share::follow_level(int64_t mono_now) {
   own_.reconfigure(mono_now, std::max(level, 1.0), burst(level, kShareBurstSeconds));
 }
 
-bool NodeBudget::Share::take_credit(int64_t mono_now, uint64_t cost) {
-  if (credit_ < cost) {
-    const uint64_t want = std::max(cost - credit_, kLeaseBytes);
-    if (!budget_->lease(mono_now, want, quiet_.load(std::memory_order_relaxed))) return false;
-    credit_ += want;
-  }
-  credit_ -= cost;
-  return true;
+int64_t NodeBudget::Share::nanos_to_drain(uint64_t excess) const {
+  const double rate = budget_->rate();
+  if (rate <= 0) return kMinWaitNanos;
+  return capped(static_cast<int64_t>(static_cast<double>(excess) / rate * 1e9));
 }
 
 NodeBudget::Share::Verdict NodeBudget::Share::admit(int64_t mono_now, uint64_t cost) {
@@ -163,18 +155,30 @@ NodeBudget::Share::Verdict NodeBudget::Share::admit(int64_t mono_now, uint64_t c
     return {true, 0};
   }
   follow_level(mono_now);
-  if (!own_.has_tokens(mono_now)) {
-    limited_.store(true, std::memory_order_relaxed);
-    return {false, capped(own_.nanos_until_positive(mono_now))};
+  const uint64_t backlog = budget_->backlog() + cost;
+  const uint64_t allowance = budget_->allowance();
+  bool admitted;
+  if (backlog <= allowance / 2) {  // calm
+    own_.has_tokens(mono_now);  // keeps the bucket's time; it is full when pressure starts
+    admitted = true;
+  } else if (backlog <= allowance) {  // pressed: each its share
+    admitted = own_.try_take(mono_now, cost);
+    if (!admitted) {
+      limited_.store(true, std::memory_order_relaxed);
+      return {false, capped(own_.nanos_until_positive(mono_now))};
+    }
+  } else {  // full: only the quiet
+    admitted = quiet_.load(std::memory_order_relaxed) &&
+               backlog <= allowance + budget_->quiet_margin();
+    if (!admitted) {
+      limited_.store(true, std::memory_order_relaxed);
+      // Use it or lose it: tokens saved while the backlog was full would
+      // let this writer crowd out the others once it drains.
+      if (own_.tokens() > 0) own_.charge(static_cast<uint64_t>(own_.tokens()));
+      return {false, nanos_to_drain(backlog - allowance)};
+    }
+    own_.charge(cost);
   }
-  if (!take_credit(mono_now, cost)) {
-    limited_.store(true, std::memory_order_relaxed);
-    // Use it or lose it: tokens saved while the node bucket was dry would
-    // let this writer crowd out the others once it refills.
-    if (own_.tokens() > 0) own_.charge(static_cast<uint64_t>(own_.tokens()));
-    return {false, capped(budget_->nanos_until_node_tokens(mono_now))};
-  }
-  own_.charge(cost);
   budget_->used_.fetch_add(cost, std::memory_order_relaxed);
   return {true, 0};
 }
@@ -186,21 +190,17 @@ void NodeBudget::Share::charge(int64_t mono_now, uint64_t cost) {
   follow_level(mono_now);
   own_.has_tokens(mono_now);  // refill before going into debt
   own_.charge(cost);
-  if (credit_ >= cost) {
-    credit_ -= cost;
-    return;
-  }
-  const uint64_t owed = cost - credit_;
-  credit_ = 0;
-  std::lock_guard lock(budget_->mu_);
-  budget_->node_.has_tokens(mono_now);
-  budget_->node_.charge(owed);
 }
 
 int64_t NodeBudget::Share::nanos_until_clear(int64_t mono_now) {
   if (budget_->fair_level() <= 0) return 0;
+  const uint64_t backlog = budget_->backlog();
+  const uint64_t allowance = budget_->allowance();
+  if (backlog <= allowance / 2) return 0;
   follow_level(mono_now);
-  return std::max(own_.nanos_until_positive(mono_now), budget_->nanos_until_node_tokens(mono_now));
+  int64_t wait = own_.nanos_until_positive(mono_now);
+  if (backlog > allowance) wait = std::max(wait, nanos_to_drain(backlog - allowance));
+  return wait;
 }
 
 }  // namespace logguard

@@ -118,6 +118,13 @@ NodeSettings node_settings_from_env(const std::function<const char*(const char*)
       invalid("NODE_WRITE_RATE", *v, want);
     }
   }
+  if (auto v = value("NODE_WRITE_BURST")) {
+    auto bytes = parse_size(*v);
+    if (!bytes || *bytes < kMinWriteBurst) {
+      invalid("NODE_WRITE_BURST", *v, "a size of at least 1m such as 64m");
+    }
+    s.write_burst = *bytes;
+  }
   if (auto v = value("NODE_LATENCY_TARGET")) {
     auto d = parse_duration(*v);
     if (!d || *d < 1'000'000 || *d > 60'000'000'000) {
@@ -162,7 +169,8 @@ std::string NodeSettings::describe() const {
       rate_text = "off";
       break;
   }
-  return "NODE_WRITE_RATE=" + rate_text + " NODE_MAX_DISK=" + max_disk.describe() +
+  return "NODE_WRITE_RATE=" + rate_text + " NODE_WRITE_BURST=" + format_size(write_burst) +
+         " NODE_MAX_DISK=" + max_disk.describe() +
          " NODE_MIN_FREE=" + min_free.describe() +
          " RETAIN=" + (retain_nanos == 0 ? std::string("off") : format_duration(retain_nanos));
 }

@@ -13,63 +13,46 @@
 #include "logguard/file_system.h"
 #include "logguard/posix_file_system.h"
 #include "logguard/unique_fd.h"
+#include "logguard/write_back.h"
 
 namespace logguard {
 namespace {
 
-// Dirty data is handed to the disk every this many bytes of a file (as
-// RocksDB's bytes_per_sync), or once it is this old, so the kernel never
-// holds seconds of log data that a journal commit would have to flush ahead
-// of someone else's fsync. The age bound matters with many files: each
-// writes slowly, but together they would leave a lot dirty. Below
-// kWriteBehindMinBytes the age does not count: each sync_file_range kicks
-// the disk queue, and hundreds of quiet containers (a few KB/s each) would
-// pay that several times a second for almost nothing; the kernel's own
-// write-back takes those few bytes.
-constexpr uint64_t kWriteBehindBytes = 256 * 1024;
-constexpr uint64_t kWriteBehindMinBytes = 16 * 1024;
-constexpr int64_t kWriteBehindNanos = 250'000'000;
-
 int64_t nanos_of(const timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
-
-int64_t monotonic_nanos() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return nanos_of(ts);
-}
 
 struct CloseDir {
   void operator()(DIR* d) const { ::closedir(d); }
 };
 
+// Appends go to the page cache; a WriteBack, if given, hands them to the
+// disk at the node's pace (write_back.h), else the kernel's write-back does.
 class PosixWritableFile : public WritableFile {
  public:
-  PosixWritableFile(UniqueFd fd, std::string path, uint64_t position)
-      : fd_(std::move(fd)), path_(std::move(path)), position_(position), handed_(position) {}
+  PosixWritableFile(UniqueFd fd, std::string path, uint64_t position, WriteBack* write_back)
+      : fd_(std::make_shared<UniqueFd>(std::move(fd))), path_(std::move(path)) {
+    if (write_back) dirty_ = write_back->track(fd_, position);
+  }
+  ~PosixWritableFile() override {
+    if (dirty_) dirty_->close();
+  }
 
   void append(std::string_view data) override {
+    const size_t size = data.size();
     while (!data.empty()) {
-      ssize_t n = ::write(fd_.get(), data.data(), data.size());
+      ssize_t n = ::write(fd_->get(), data.data(), data.size());
       if (n < 0) {
         if (errno == EINTR) continue;
+        if (dirty_) dirty_->wrote(size - data.size());
         throw_errno("write " + path_);
       }
       data.remove_prefix(static_cast<size_t>(n));
-      position_ += static_cast<uint64_t>(n);
     }
-    const uint64_t dirty = position_ - handed_;
-    if (dirty >= kWriteBehindBytes) {
-      write_behind();
-    } else if (dirty > 0) {
-      const int64_t now = monotonic_nanos();
-      if (dirty_since_ == 0) dirty_since_ = now;
-      if (dirty >= kWriteBehindMinBytes && now - dirty_since_ >= kWriteBehindNanos) write_behind();
-    }
+    if (dirty_) dirty_->wrote(size);
   }
 
   void write_at(uint64_t offset, std::string_view data) override {
     while (!data.empty()) {
-      ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      ssize_t n = ::pwrite(fd_->get(), data.data(), data.size(), static_cast<off_t>(offset));
       if (n < 0) {
         if (errno == EINTR) continue;
         throw_errno("write " + path_);
@@ -80,35 +63,25 @@ class PosixWritableFile : public WritableFile {
   }
 
   void sync() override {
-    if (::fdatasync(fd_.get()) != 0) throw_errno("fdatasync " + path_);
-    handed_ = position_;
+    if (::fdatasync(fd_->get()) != 0) throw_errno("fdatasync " + path_);
+    if (dirty_) dirty_->synced();
   }
 
-  bool unlinked() override {
-    struct stat st {};
-    return ::fstat(fd_.get(), &st) == 0 && st.st_nlink == 0;
-  }
+  bool unlinked() override { return !still_linked(fd_->get()); }
 
+  // The descriptor closes now, or once the write-back has handed over what
+  // it still holds (then a failing close can no longer be reported; write
+  // errors show at write() and fdatasync() on Linux).
   void close() override {
-    if (fd_.get() >= 0 && position_ > handed_) write_behind();
-    fd_.close_checked(path_);
+    if (dirty_) std::exchange(dirty_, nullptr)->close();
+    if (fd_.use_count() == 1) fd_->close_checked(path_);
+    fd_ = std::make_shared<UniqueFd>();
   }
 
  private:
-  // Starts write-back of what was appended since the last call and returns at
-  // once (a congested queue may make it wait). Failure only loses smoothing.
-  void write_behind() {
-    ::sync_file_range(fd_.get(), static_cast<off64_t>(handed_),
-                      static_cast<off64_t>(position_ - handed_), SYNC_FILE_RANGE_WRITE);
-    handed_ = position_;
-    dirty_since_ = 0;
-  }
-
-  UniqueFd fd_;
+  std::shared_ptr<UniqueFd> fd_;
   std::string path_;
-  uint64_t position_;  // end of file as this writer knows it
-  uint64_t handed_;    // bytes before this were handed to the disk
-  int64_t dirty_since_ = 0;  // monotonic time of the oldest bytes not handed over
+  std::shared_ptr<WriteBack::File> dirty_;  // null: left to the kernel
 };
 
 class PosixReadableFile : public ReadableFile {
@@ -139,7 +112,8 @@ std::pair<std::string, std::string> split(const std::string& path) {
 
 class PosixFileSystem : public FileSystem {
  public:
-  explicit PosixFileSystem(std::string root) : root_(std::move(root)) {
+  PosixFileSystem(std::string root, WriteBack* write_back)
+      : root_(std::move(root)), write_back_(write_back) {
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   }
 
@@ -389,7 +363,7 @@ class PosixFileSystem : public FileSystem {
     }
     ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
     return std::make_unique<PosixWritableFile>(std::move(fd), path,
-                                               static_cast<uint64_t>(st.st_size));
+                                               static_cast<uint64_t>(st.st_size), write_back_);
   }
 
   std::optional<struct stat> lstat(const std::string& path) {
@@ -405,16 +379,18 @@ class PosixFileSystem : public FileSystem {
   }
 
   std::string root_;
+  WriteBack* write_back_;
 };
 
 }  // namespace
 
-std::unique_ptr<FileSystem> make_posix_file_system(const std::string& root) {
-  return std::make_unique<PosixFileSystem>(root);
+std::unique_ptr<FileSystem> make_posix_file_system(const std::string& root,
+                                                   WriteBack* write_back) {
+  return std::make_unique<PosixFileSystem>(root, write_back);
 }
 
 FileSystem& posix_file_system() {
-  static PosixFileSystem fs("");
+  static PosixFileSystem fs("", nullptr);
   return fs;
 }
 

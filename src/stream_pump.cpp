@@ -131,7 +131,10 @@ void StreamPump::stage(std::string_view source, std::string_view line, int64_t t
 // announced once writes work again); records the log file took but could
 // not flush stay buffered there and are retried.
 bool StreamPump::write_staged(bool count_losses) {
-  if (staged_records_.empty()) return true;
+  if (staged_records_.empty()) {
+    parts_.limiter->landed();
+    return true;
+  }
   size_t taken = 0;
   size_t lines_taken = 0;
   bool ok = true;
@@ -173,6 +176,7 @@ bool StreamPump::write_staged(bool count_losses) {
   }
   staged_.clear();
   staged_records_.clear();
+  parts_.limiter->landed();
   return ok;
 }
 

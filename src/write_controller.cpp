@@ -9,41 +9,54 @@ namespace logguard {
 
 WriteController::WriteController(WriteControllerConfig config)
     : config_(config),
-      rate_(std::clamp(config.initial, config.floor, config.ceiling)),
+      rate_(std::max(config.ceiling, config.floor)),
       reported_rate_(rate_) {}
+
+void WriteController::forget_before(int64_t mono_now) {
+  while (!window_.empty() && mono_now - window_.front().first > kWindowNanos) window_.pop_front();
+}
+
+int64_t WriteController::window_latency() const {
+  int64_t worst = 0, second = 0;
+  for (const auto& [time, latency] : window_) {
+    if (latency > worst) {
+      second = worst;
+      worst = latency;
+    } else {
+      second = std::max(second, latency);
+    }
+  }
+  return second;
+}
 
 void WriteController::on_probe(int64_t mono_now, int64_t latency_nanos) {
   worst_latency_ = std::max(worst_latency_, latency_nanos);
+  forget_before(mono_now);
+  window_.emplace_back(mono_now, latency_nanos);
+  const int64_t latency = window_latency();
   // Above half the target the queue is building: stop growing before it
-  // reaches the target (the neutral band of delay-based control), and for a
-  // whole window, as filesystems flush in periodic bursts (ext4 commits its
-  // journal every 5 s) and the budget must fit those too.
-  if (latency_nanos > config_.target_nanos / 2) last_slow_ = mono_now;
-  if (latency_nanos > config_.target_nanos) congested(mono_now, latency_nanos);
+  // reaches the target (the neutral band of delay-based control).
+  if (latency > config_.target_nanos / 2) last_slow_ = mono_now;
+  if (latency > config_.target_nanos) congested(mono_now, latency);
 }
 
-void WriteController::on_tick(int64_t mono_now, int64_t in_flight_nanos, double used_rate) {
+void WriteController::on_tick(int64_t mono_now, int64_t in_flight_nanos) {
   const int64_t elapsed = last_tick_ == 0 ? 0 : mono_now - last_tick_;
   last_tick_ = mono_now;
-  if (in_flight_nanos > config_.target_nanos) {
+  if (in_flight_nanos > kStallFactor * config_.target_nanos) {
     worst_latency_ = std::max(worst_latency_, in_flight_nanos);
     last_slow_ = mono_now;
     congested(mono_now, in_flight_nanos);
     return;
   }
-  const bool healthy = last_slow_ == 0 || mono_now - last_slow_ >= kHealthyWindowNanos;
-  if (!healthy || mono_now < hold_until_ || used_rate < 0.5 * rate_) return;
+  const bool healthy = last_slow_ == 0 || mono_now - last_slow_ >= kHealthyNanos;
+  if (!healthy || mono_now < hold_until_) return;
   const double seconds = static_cast<double>(elapsed) / 1e9;
-  // Faster growth until the disk first pushes back: a busy node must not
-  // wait minutes for a budget its disk can carry.
-  const double step =
-      slow_start_ ? rate_ * kSlowStartPerSecond * seconds : kIncreasePerSecond * seconds;
-  rate_ = std::min(config_.ceiling, rate_ + step);
+  rate_ = std::min(config_.ceiling, rate_ * (1 + kIncreasePerSecond * seconds));
 }
 
 void WriteController::congested(int64_t mono_now, int64_t latency_nanos) {
   if (mono_now < hold_until_) return;
-  slow_start_ = false;
   // The further over the target, the deeper the cut: a queue of seconds
   // must drain before anyone's fsync returns quickly again.
   const double factor = std::clamp(static_cast<double>(config_.target_nanos) /

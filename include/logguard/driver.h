@@ -22,6 +22,7 @@
 #include "logguard/container_info.h"
 #include "logguard/container_log.h"
 #include "logguard/kube_links.h"
+#include "logguard/live_sessions.h"
 #include "logguard/log_directory.h"
 #include "logguard/log_reader.h"
 #include "logguard/metrics.h"
@@ -40,13 +41,6 @@ class DriverError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Gives each session its gate to the node-wide limits (node_guard.h).
-class NodeGates {
- public:
-  virtual ~NodeGates() = default;
-  virtual std::unique_ptr<NodeGate> gate_for(const std::string& container_id) = 0;
-};
-
 struct DriverConfig {
   std::string root;      // container logs live in <root>/<id>/<id>-json.log
   LogOpts default_opts;  // plugin settings, overridden by each container's log-opts
@@ -61,13 +55,13 @@ struct DriverConfig {
   Metrics* metrics = nullptr;
 };
 
-class Driver {
+class Driver : public LiveSessions {
  public:
   // store and gates may be null (no persistence, no node limits).
   Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
          CompressionQueue* compressor, SessionStore* store, NodeGates* gates,
          Clock& clock = system_clock());
-  ~Driver();
+  ~Driver() override;
 
   // Goes on with every session a previous process persisted: a FIFO that
   // still exists is read again (nothing lost, nothing repeated); one that is
@@ -84,14 +78,13 @@ class Driver {
   // Streams the container's records to sink; blocks until done (follow:
   // until the container's logging ends or the client leaves).
   void read_logs(const ContainerInfo& info, const ReadRequest& request, RecordSink& sink);
-  // Ends the sessions of a container that no longer exists (its FIFO's
-  // writer was lost with the engine that removed it); they are forgotten.
-  void end_sessions_of(const std::string& container_id);
   // Ends every session after writing what was decided; what was not stays in
   // the FIFOs for the next process. Joins them.
   void shutdown();
   // Live sessions, for metrics and tests.
   size_t session_count();
+  // The containers of the live sessions, reattached ones included.
+  std::set<std::string> live_containers() override;
 
  private:
   struct Started {

@@ -132,6 +132,10 @@ class Limiter {
   // disk), to be announced like drops ("write-error") once writes work.
   void count_lost(std::string_view stream, uint64_t lines, uint64_t raw_bytes, int64_t mono_now,
                   int64_t wall_now);
+  // The records admitted so far are written (or lost); tells the node gate.
+  void landed() {
+    if (node_) node_->landed();
+  }
   // Puts back drops whose notice could not be written.
   void requeue(const std::vector<PendingDrops>& pending, int64_t mono_now);
 

@@ -48,8 +48,12 @@ class LogDirectory {
   // drops rotations beyond max_file - 1.
   void attach_writer(int max_file);
   void detach_writer();
-  // Whether a writer is attached (the container has a live session).
-  bool has_writer() const;
+  // A session holds the directory from the moment it is made (a reattached
+  // one before its files open): eviction and removal leave it alone.
+  void hold();
+  void release();
+  // Whether a writer is attached or a session holds it.
+  bool in_use() const;
   // Rebuilds from disk after files were deleted behind its back.
   void rescan_after_removal(int max_file);
   // Rebuilds from disk if a failed operation left the names in doubt.
@@ -82,12 +86,9 @@ class LogDirectory {
   // Deletes the oldest rotated file (highest index); its size, or nullopt if
   // there is none. For eviction when the node's log disk is over budget.
   std::optional<uint64_t> evict_oldest();
-  // Deletes the current file if no writer is attached; its size, or nullopt.
-  std::optional<uint64_t> evict_current_if_idle();
-  // Deletes every file of the log and the directory if no writer is
-  // attached (the container was removed); bytes freed, or nullopt if a
-  // writer is attached. What cannot be deleted yet (a compression finishing)
-  // is left for the next call.
+  // Deletes every file of the log and the directory unless it is in use
+  // (the container was removed); bytes freed, or nullopt if in use. What
+  // cannot be deleted yet (a compression finishing) is left for the next call.
   std::optional<uint64_t> remove_if_idle();
 
   // Rotated files, newest first, as the state knows them now.
@@ -117,6 +118,7 @@ class LogDirectory {
   mutable std::mutex mu_;
   bool recovered_ = false;      // guarded by mu_
   int writers_ = 0;             // guarded by mu_
+  int holders_ = 0;             // guarded by mu_
   std::deque<Entry> entries_;   // guarded by mu_; entries_[0] is <base>.1
   // Set when a failed operation may have left the directory differing from
   // entries_; the writer rescans before going on.

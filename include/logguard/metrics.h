@@ -93,6 +93,8 @@ class Metrics {
   prometheus::Gauge& compressor_queued() { return *compressor_queued_; }
   prometheus::Gauge& compressor_lag() { return *compressor_lag_; }
   prometheus::Gauge& node_budget() { return *node_budget_; }
+  prometheus::Gauge& node_backlog() { return *node_backlog_; }
+  prometheus::Gauge& node_backlog_limit() { return *node_backlog_limit_; }
 
   // Runs before every scrape (to read values others own). Register before serving.
   void on_scrape(std::function<void()> refresh);
@@ -133,6 +135,8 @@ class Metrics {
   prometheus::Gauge* compressor_queued_;
   prometheus::Gauge* compressor_lag_;
   prometheus::Gauge* node_budget_;
+  prometheus::Gauge* node_backlog_;
+  prometheus::Gauge* node_backlog_limit_;
 
   std::mutex mu_;
   std::map<std::string, Held> containers_;  // by container ID; guarded by mu_

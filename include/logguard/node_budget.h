@@ -1,26 +1,30 @@
-// NodeBudget: the node-wide write budget for everything logguard writes to
-// the log filesystem (records, notices, compressed rotations), shared max-min
-// fairly by the writers that want it. Pure: callers pass monotonic times.
+// NodeBudget: the node-wide budget for everything logguard writes to the log
+// filesystem (records, notices, compressed rotations), shared max-min fairly
+// by the writers that want it. Pure: callers pass monotonic times.
 //
-// Two layers:
-//  - the node bucket (rate R, the budget; burst R x 100 ms) bounds the sum:
-//    over any T seconds all writers together write at most R*T plus a small
-//    burst, however many there are and whenever they start;
-//  - each writer's Share has a bucket at the fair level L, recomputed every
-//    interval by rebalance() from the writers' demand (water-filling): a
-//    writer wanting less than L gets all it wants, the others split the rest
-//    evenly. A writer whose demand falls gives its share back at the next
-//    rebalance.
-// A quiet writer (in the last interval it asked for less than half the fair
-// level and was never refused) may take from the node bucket even when that
-// is empty, down to a small debt that only quiet writers can reach; so a
-// container logging below its share is never limited by the node budget,
-// however hard the others flood. Writers start quiet; what all of them can
-// overdraw together is bounded by that debt.
+// Accepting a record and putting it on the disk are separate: records go to
+// the page cache at once, and the write-back hands them to the disk at the
+// budget's rate (write_back.h). The budget decides by the write-back's
+// backlog (bytes written, not yet handed over) against the node's allowance:
+//  - calm, below half the allowance: everything is admitted. A burst — a
+//    deployment starting, a stack trace, a plugin restart catching up — is
+//    taken whole, and reaches the disk at its pace afterwards.
+//  - pressed, above half: floods are outrunning the disk. Each writer gets
+//    its fair share of the rate: a bucket at the fair level L, recomputed
+//    every interval by rebalance() from what the writers asked for
+//    (water-filling: a writer wanting less than L gets all it wants, the
+//    others split the rest evenly). Together they add at most the rate, so
+//    the backlog stops growing.
+//  - full, at the allowance: only quiet writers (in the last interval they
+//    asked for less than half the level and were never refused) are
+//    admitted, up to a little beyond it, so a container logging below its
+//    share is never held back however hard the others flood.
+// The allowance is the node's setting but at most kMaxBacklogSeconds of the
+// rate: the kernel writes dirty data out by itself after 30 s, all at once,
+// which is what pacing avoids.
 //
-// Threads: a Share is used by one writer thread; its node-bucket leases take
-// the budget's mutex once per 16 KiB, not once per record. set_rate() and
-// rebalance() are called by the node guard's thread.
+// Threads: a Share is used by one writer thread; set_rate() and rebalance()
+// are called by the node guard's thread.
 #pragma once
 
 #include <atomic>
@@ -37,17 +41,25 @@ namespace logguard {
 class NodeBudget : public std::enable_shared_from_this<NodeBudget> {
  public:
   static constexpr int64_t kIntervalNanos = 100'000'000;  // rebalance period
+  static constexpr double kMaxBacklogSeconds = 20;
 
   // rate: bytes per second; <= 0 means no node budget (everything admitted).
-  static std::shared_ptr<NodeBudget> create(double rate, int64_t mono_now);
+  // allowance: the bytes the backlog may hold. backlog: the write-back's
+  // count of bytes not yet handed to the disk; it must outlive the budget.
+  static std::shared_ptr<NodeBudget> create(double rate, uint64_t allowance,
+                                            const std::atomic<uint64_t>& backlog,
+                                            int64_t mono_now);
 
   class Share;
   // A writer joins; it leaves when the Share is destroyed.
   std::shared_ptr<Share> join(std::string name, int64_t mono_now);
 
-  // The budget now (bytes per second; 0 = unlimited). The controller moves it.
+  // The budget now (bytes per second; 0 = unlimited). The node guard moves it.
   double rate() const;
   void set_rate(double rate, int64_t mono_now);
+  // The backlog the budget allows now: the setting, bounded by the rate.
+  uint64_t allowance() const { return allowance_.load(std::memory_order_relaxed); }
+  uint64_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
   // Recomputes the fair level from what each share asked for since the last
   // call. Call every kIntervalNanos.
   void rebalance(int64_t mono_now);
@@ -62,16 +74,19 @@ class NodeBudget : public std::enable_shared_from_this<NodeBudget> {
   static double fair_level_for(const std::vector<double>& demands, double rate);
 
  private:
-  NodeBudget(double rate, int64_t mono_now);
-  bool lease(int64_t mono_now, uint64_t bytes, bool quiet);
-  int64_t nanos_until_node_tokens(int64_t mono_now);
+  NodeBudget(double rate, uint64_t allowance, const std::atomic<uint64_t>& backlog);
   void leave(Share* share);
+  void set_allowance_locked();
+  // The quiet writers' margin beyond the allowance.
+  uint64_t quiet_margin() const;
 
+  const uint64_t setting_;                // the allowance asked for
+  const std::atomic<uint64_t>& backlog_;
   mutable std::mutex mu_;
   double rate_;                           // guarded by mu_
-  TokenBucket node_;                      // guarded by mu_
   std::vector<Share*> shares_;            // guarded by mu_
   int64_t last_rebalance_ = 0;            // guarded by mu_
+  std::atomic<uint64_t> allowance_{0};
   std::atomic<double> level_{0};
   std::atomic<uint64_t> used_{0};
 };
@@ -93,22 +108,22 @@ class NodeBudget::Share {
   // Charges bytes written without asking (the rest of an admitted line,
   // notices, compressed output): they count, and may put the share in debt.
   void charge(int64_t mono_now, uint64_t cost);
-  // Nanoseconds until this share is out of debt (for writers that pay after
-  // writing, such as the compressor); 0 if it is now.
+  // Nanoseconds until this share may write again (for writers that pay
+  // after writing, such as the compressor); 0 if it may now.
   int64_t nanos_until_clear(int64_t mono_now);
 
  private:
   friend class NodeBudget;
   Share(std::shared_ptr<NodeBudget> budget, std::string name, int64_t mono_now);
   void follow_level(int64_t mono_now);
-  bool take_credit(int64_t mono_now, uint64_t cost);
+  // Nanoseconds until the backlog is `excess` bytes smaller.
+  int64_t nanos_to_drain(uint64_t excess) const;
 
   std::shared_ptr<NodeBudget> budget_;
   std::string name_;
   // Writer thread only:
   TokenBucket own_;
   double own_rate_ = 0;
-  uint64_t credit_ = 0;  // node-bucket bytes leased and not yet spent
   // Read by rebalance():
   std::atomic<uint64_t> asked_{0};     // bytes offered since the last rebalance
   std::atomic<bool> limited_{false};   // refused since the last rebalance

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace logguard {
@@ -21,9 +22,20 @@ class NodeGate {
   virtual Verdict admit(int64_t mono_now, uint64_t cost) = 0;
   // Charges bytes written without asking (the rest of an admitted line, notices).
   virtual void charge(int64_t mono_now, uint64_t cost) = 0;
+  // What was admitted and charged since the last call is now in the files
+  // (or lost): the disk's free space shows it, no need to count it as on
+  // its way any more.
+  virtual void landed() {}
   // The limit as a notice names it: "node-rate=8MB/s (this container's share
   // 400kB/s)", "node-disk=...". For notices only.
   virtual std::string describe(Limit limit) const = 0;
+};
+
+// Gives each session its gate to the node-wide limits.
+class NodeGates {
+ public:
+  virtual ~NodeGates() = default;
+  virtual std::unique_ptr<NodeGate> gate_for(const std::string& container_id) = 0;
 };
 
 }  // namespace logguard

@@ -6,6 +6,8 @@
 // |---------------------|-----------------------------------------------------|---------|
 // | NODE_WRITE_RATE     | auto, auto:<ceiling> (e.g. auto:64m), a fixed rate   | auto    |
 // |                     | (32m, parsed like rate), or off                      |         |
+// | NODE_WRITE_BURST    | what the node absorbs beyond the budget: bytes      | 64m     |
+// |                     | written and not yet handed to the disk (a size)     |         |
 // | NODE_LATENCY_TARGET | write latency auto keeps the log disk under (50ms)   | 50ms    |
 // | NODE_MAX_DISK       | all logs together: a size or a % of the log fs       | 10%     |
 // | NODE_MIN_FREE       | free space always left on the log fs: size or %      | 15%     |
@@ -30,10 +32,13 @@ struct DiskAmount {
   std::string describe() const;  // "10%" or "5GB"
 };
 
+inline constexpr uint64_t kMinWriteBurst = 1'000'000;
+
 struct NodeSettings {
   enum class RateMode { kAuto, kFixed, kOff };
   RateMode rate_mode = RateMode::kAuto;
   double rate = 256e6;  // kFixed: the budget; kAuto: its ceiling (bytes/s)
+  uint64_t write_burst = 64'000'000;  // the node's allowance of unflushed bytes
   int64_t latency_target_nanos = 50'000'000;
   DiskAmount max_disk{true, 10};
   DiskAmount min_free{true, 15};

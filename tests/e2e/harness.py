@@ -22,7 +22,7 @@ DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one o
 IMAGE = "lgtest-busybox"
 PLUGIN = "logguard"
 APPLETS = ["sh", "seq", "yes", "dd", "printf", "sleep", "head", "tr", "cat", "echo", "wc", "date",
-           "awk", "sed", "base64", "mkfifo"]
+           "awk", "sed", "base64", "mkfifo", "timeout"]
 
 
 class Engine:
@@ -137,6 +137,11 @@ class Engine:
         self.docker("plugin", "set", PLUGIN, *["%s=%s" % kv for kv in settings.items()])
         self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
         return {name: current.get(name, "") for name in settings}
+
+    def restart_plugin(self):
+        """A new plugin process: `docker plugin disable`, then `enable`."""
+        self.disable_plugin()
+        self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
 
     def disable_plugin(self):
         """`docker plugin disable`, once no container logs through the plugin: it refuses while

@@ -24,28 +24,22 @@ class LifecycleTest(unittest.TestCase):
         With max-size=1m: 5,880 numbered lines (~170-byte records: just under 1 MB), a
         2,000-byte line (the file passes 1 MB), then "last", whose append rotates; the
         container ends right after it."""
-        # Not under the node budget: a 1 MB burst is more than it lets through at once after
-        # a slow probe halved it (auto mode starts at 16 MB/s); this test is about rotation.
-        saved = self.engine.configure_plugin(NODE_WRITE_RATE="off")
-        try:
-            count = 5880
-            cid, _ = self.engine.run(
-                harness.numbered_lines(count) +
-                "; head -c 2000 /dev/zero | tr '\\0' z; echo; echo last",
-                opts={"rate": "off", "max-size": "1m", "max-file": "2", "compress": "true"})
-            directory = self.engine.log_dir(cid)
-            base = cid + "-json.log"
-            current = [r["log"] for r in harness.read_records(os.path.join(directory, base))]
-            self.assertEqual(current, ["last\n"], "the last line did not start a new file")
-            expected = sorted([base, base + ".1.gz"])
-            settled = wait_until(lambda: sorted(os.listdir(directory)) == expected, 15)
-            self.assertTrue(settled, "15 s after the container stopped: %s" % sorted(
-                n[len(cid):] for n in os.listdir(directory)))
-            logs = [r["log"] for r in harness.all_records(directory, cid)]
-            self.assertEqual([int(x[:8]) for x in logs[:count]], list(range(1, count + 1)))
-            self.assertEqual(logs[count:], ["z" * 2000 + "\n", "last\n"])
-        finally:
-            self.engine.configure_plugin(**saved)
+        count = 5880
+        cid, _ = self.engine.run(
+            harness.numbered_lines(count) +
+            "; head -c 2000 /dev/zero | tr '\\0' z; echo; echo last",
+            opts={"rate": "off", "max-size": "1m", "max-file": "2", "compress": "true"})
+        directory = self.engine.log_dir(cid)
+        base = cid + "-json.log"
+        current = [r["log"] for r in harness.read_records(os.path.join(directory, base))]
+        self.assertEqual(current, ["last\n"], "the last line did not start a new file")
+        expected = sorted([base, base + ".1.gz"])
+        settled = wait_until(lambda: sorted(os.listdir(directory)) == expected, 15)
+        self.assertTrue(settled, "15 s after the container stopped: %s" % sorted(
+            n[len(cid):] for n in os.listdir(directory)))
+        logs = [r["log"] for r in harness.all_records(directory, cid)]
+        self.assertEqual([int(x[:8]) for x in logs[:count]], list(range(1, count + 1)))
+        self.assertEqual(logs[count:], ["z" * 2000 + "\n", "last\n"])
 
     def test_plugin_settings_are_the_defaults_of_containers(self):
         """Proves config.json's Env wiring: after `docker plugin set logguard RATE=off
@@ -55,10 +49,7 @@ class LifecycleTest(unittest.TestCase):
         manifest = json.load(open(os.path.join(harness.REPO, "config.json")))
         env = {e.get("name", e.get("Name")): e.get("value", e.get("Value"))
                for e in manifest.get("env", manifest.get("Env", []))}
-        # NODE_WRITE_RATE=off too: the ~510 kB burst below must not meet a node budget that a
-        # slow probe has cut (its drop notice would be among the numbered lines).
-        changed = {"RATE": "off", "MAX_SIZE": "100k", "MAX_FILE": "2", "COMPRESS": "false",
-                   "NODE_WRITE_RATE": "off"}
+        changed = {"RATE": "off", "MAX_SIZE": "100k", "MAX_FILE": "2", "COMPRESS": "false"}
         settings = self.engine.docker("plugin", "inspect", "-f", "{{json .Settings.Env}}",
                                       harness.PLUGIN).stdout.decode()
         for name in changed:

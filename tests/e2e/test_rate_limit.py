@@ -74,11 +74,6 @@ class BucketLimitTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.engine = harness.ENGINE
-        cls.saved = cls.engine.configure_plugin(NODE_WRITE_RATE="off")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.configure_plugin(**cls.saved)
 
     def run_container(self, script, opts):
         cid, _ = self.engine.run(script, opts=opts, timeout=300)

@@ -115,14 +115,6 @@ class ReadLogsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.engine = harness.ENGINE
-        # These tests are about reading what was written: lines the node budget drops (a slow
-        # probe fdatasync cuts it in auto mode, and bursts of a few hundred kB then lose lines)
-        # would fail them for the disk's sake.
-        cls.saved = cls.engine.configure_plugin(NODE_WRITE_RATE="off")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.configure_plugin(**cls.saved)
 
     def logs(self, cid, *args):
         return self.engine.logs(cid, *args)

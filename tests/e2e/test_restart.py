@@ -105,6 +105,13 @@ class PluginRestartCase(unittest.TestCase):
         mine = [line for line in lines if "plugin=" + self.plugin_id in line]
         return "\n".join(line.split('msg="', 1)[-1][:300] for line in mine[-40:])
 
+    def plugin_said(self, text):
+        """Whether the plugin logged a line containing text since the test began."""
+        with open(self.dockerd_log(), "rb") as f:
+            f.seek(self.log_start)
+            lines = f.read().decode(errors="replace").splitlines()
+        return any(text in line for line in lines if "plugin=" + self.plugin_id in line)
+
     def plugin_enabled(self):
         return self.engine.docker("plugin", "inspect", "-f", "{{.Enabled}}",
                                   harness.PLUGIN).stdout.decode().strip() == "true"
@@ -195,13 +202,6 @@ class RestartTest(PluginRestartCase):
     def setUpClass(cls):
         cls.engine = harness.ENGINE
         cls.attach()
-        # The node write budget would drop part of the backlog a restart leaves (in auto mode
-        # a new process starts at 16 MB/s): these tests are about the restart alone.
-        cls.saved = cls.configure(NODE_WRITE_RATE="off")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.configure(**cls.saved)
 
     @classmethod
     def configure(cls, **settings):

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "logguard/disk_guard.h"
 #include "logguard/file_system.h"
 #include "logguard/frame.h"
 #include "logguard/json_record.h"
@@ -413,6 +414,65 @@ TEST_F(DriverTest, AReattachedFifoWithoutAWriterEnds) {
   EXPECT_EQ(driver_->session_count(), 0u);
   EXPECT_TRUE(store.load_all().empty());
   EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 10));
+}
+
+// The real file system, except that writing a session record waits until
+// released: the reattached session's thread is held before its files open.
+class HeldStoreFileSystem : public FileSystemWrapper {
+ public:
+  HeldStoreFileSystem() : FileSystemWrapper(posix_file_system()) {}
+  std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
+    std::unique_lock lock(mu_);
+    held_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return released_; });
+    return target().open_truncate(path);
+  }
+  void wait_until_held() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return held_; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false, released_ = false;
+};
+
+// A plugin restarted while the log disk is over its cap: the node guard's
+// first disk check comes right after reattach, before the reattached
+// sessions have opened their files. Their current files must not be taken
+// for those of containers without a session.
+TEST_F(DriverTest, AReattachedContainerIsLiveBeforeItsFilesOpen) {
+  SessionStore store(posix_file_system(), (dir_ / "state").string());
+  make_driver(posix_file_system(), &store);
+  auto fifo = make_fifo("a");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(0, 100));
+  driver_->stop_logging(fifo);
+  driver_->shutdown();
+
+  HeldStoreFileSystem held;
+  SessionStore held_store(held, (dir_ / "state").string());
+  make_driver(posix_file_system(), &held_store);
+  driver_->reattach();
+  held.wait_until_held();  // the session's thread has not opened the files
+  NodeSettings settings;
+  settings.max_disk = {false, 1};  // over the cap: every file that may go, goes
+  DiskGuard disk(settings, (dir_ / "logs").string(), posix_file_system(), *directories_,
+                 nullptr, [] { return std::optional<FsSpace>(FsSpace{1'000'000'000, 900'000'000}); });
+  disk.check();
+  EXPECT_TRUE(fs::exists(log_path()));
+  EXPECT_EQ(driver_->live_containers(), std::set<std::string>{kId});
+  held.release();
+  engine_write(numbered(100, 200));
+  driver_->stop_logging(fifo);
+  EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 200));
 }
 
 TEST_F(DriverTest, FullDiskOfOneContainerNeitherCrashesNorStopsOthers) {

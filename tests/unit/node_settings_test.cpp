@@ -30,13 +30,22 @@ std::string error_of(std::map<std::string, std::string> env) {
 TEST(NodeSettings, DefaultsAreAutoTenAndFifteenPercentAWeek) {
   NodeSettings s = from({});
   EXPECT_EQ(s.rate_mode, NodeSettings::RateMode::kAuto);
+  EXPECT_EQ(s.write_burst, 64'000'000u);
   EXPECT_EQ(s.latency_target_nanos, 50'000'000);
   EXPECT_EQ(s.max_disk.resolve(1000), 100u);
   EXPECT_EQ(s.min_free.resolve(1000), 150u);
   EXPECT_EQ(s.retain_nanos, int64_t{168} * 3600 * 1'000'000'000);
   EXPECT_EQ(s.describe(),
-            "NODE_WRITE_RATE=auto (ceiling 256MB/s, latency target 50ms) NODE_MAX_DISK=10% "
-            "NODE_MIN_FREE=15% RETAIN=168h");
+            "NODE_WRITE_RATE=auto (ceiling 256MB/s, latency target 50ms) NODE_WRITE_BURST=64MB "
+            "NODE_MAX_DISK=10% NODE_MIN_FREE=15% RETAIN=168h");
+}
+
+TEST(NodeSettings, WriteBurstIsASizeOfAtLeastAMegabyte) {
+  EXPECT_EQ(from({{"NODE_WRITE_BURST", "200MiB"}}).write_burst, 200u << 20);
+  EXPECT_EQ(error_of({{"NODE_WRITE_BURST", "100k"}}),
+            "logguard: invalid plugin setting NODE_WRITE_BURST \"100k\": want a size of at least "
+            "1m such as 64m");
+  EXPECT_NE(error_of({{"NODE_WRITE_BURST", "lots"}}).find("NODE_WRITE_BURST"), std::string::npos);
 }
 
 TEST(NodeSettings, WriteRateForms) {

@@ -52,40 +52,69 @@ Trace simulate(WriteController& c, Disk& disk, int64_t& now, int seconds, double
       c.on_probe(now, disk.latency());
       run.latencies.push_back(disk.latency());
     }
-    c.on_tick(now, 0, used);
+    c.on_tick(now, 0);
     run.rates.push_back(used);
   }
   return run;
 }
 
+WriteControllerConfig config(double ceiling = 256e6, double floor = 1e6) {
+  return {floor, ceiling, 50 * kMs};
+}
+
+TEST(WriteController, StartsOpen) {
+  WriteController c(config());
+  EXPECT_EQ(c.rate(), 256e6);
+}
+
+TEST(WriteController, ASingleSlowProbeDoesNotCutTwoInTheWindowDo) {
+  WriteController c(config());
+  int64_t now = 1'000'000'000;
+  c.on_probe(now, 3 * kMs);
+  c.on_probe(now += 200 * kMs, 400 * kMs);  // one slow fdatasync: a journal commit, say
+  c.on_probe(now += 200 * kMs, 3 * kMs);
+  EXPECT_EQ(c.rate(), 256e6);
+  c.on_probe(now += 200 * kMs, 100 * kMs);  // a second one within 2 s: the disk is behind
+  EXPECT_EQ(c.rate(), 128e6);               // cut by target / latency (100 ms: a half)
+}
+
+TEST(WriteController, SlowProbesFartherApartThanTheWindowDoNotCut) {
+  WriteController c(config());
+  int64_t now = 1'000'000'000;
+  for (int i = 0; i < 10; ++i) {
+    c.on_probe(now += 2500 * kMs, 300 * kMs);  // ext4's commit every few seconds
+    c.on_tick(now, 0);
+  }
+  EXPECT_EQ(c.rate(), 256e6);
+}
+
 TEST(WriteController, SettlesBelowTheDisksCapacity) {
-  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  WriteController c(config());
   Disk disk{20e6};
   int64_t now = 1'000'000'000;
   simulate(c, disk, now, 10);  // converge
   Trace run = simulate(c, disk, now, 60);
   EXPECT_LE(run.mean_rate(), 20e6);
   EXPECT_GE(run.mean_rate(), 0.4 * 20e6);  // the guard does not starve logging
-  EXPECT_LT(run.p99_latency(), 200 * kMs);
+  EXPECT_LT(run.p99_latency(), 300 * kMs);
 }
 
-TEST(WriteController, CutsWhenTheDiskSlowsAndRecoversWhenItIsFastAgain) {
-  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+TEST(WriteController, CutsWhenTheDiskSlowsAndRecoversInSeconds) {
+  WriteController c(config());
   Disk disk{100e6};
   int64_t now = 1'000'000'000;
-  Trace fast = simulate(c, disk, now, 20);
-  EXPECT_GT(c.rate(), 40e6);  // grew while the disk kept up
-  disk.capacity = 5e6;        // something else now uses the disk
+  simulate(c, disk, now, 20);
+  disk.capacity = 5e6;  // something else now uses the disk
   Trace slow = simulate(c, disk, now, 30);
-  EXPECT_LE(slow.mean_rate(), 5e6 * 1.2);
-  disk.capacity = 100e6;
-  Trace again = simulate(c, disk, now, 30);
-  EXPECT_GT(c.rate(), 40e6);
-  EXPECT_GT(again.mean_rate(), 2 * slow.mean_rate());
+  EXPECT_LE(slow.mean_rate(), 5e6 * 1.5);
+  disk.capacity = 1e12;  // and is gone
+  disk.queue = 0;
+  simulate(c, disk, now, 15);  // seconds, not minutes
+  EXPECT_EQ(c.rate(), 256e6);
 }
 
 TEST(WriteController, StaysBetweenFloorAndCeiling) {
-  WriteController c({16e6, 2e6, 24e6, 50 * kMs});
+  WriteController c(config(24e6, 2e6));
   Disk tiny{0.1e6};
   int64_t now = 1'000'000'000;
   simulate(c, tiny, now, 30);
@@ -95,45 +124,44 @@ TEST(WriteController, StaysBetweenFloorAndCeiling) {
   EXPECT_EQ(c.rate(), 24e6);
 }
 
-TEST(WriteController, AnIdleBudgetDoesNotGrow) {
-  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
-  Disk disk{1e9};
-  int64_t now = 1'000'000'000;
-  simulate(c, disk, now, 60, /*demand=*/1e6);
-  EXPECT_EQ(c.rate(), 16e6);
-}
-
 TEST(WriteController, AStalledProbeCutsBeforeItReturns) {
-  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  WriteController c(config(16e6));
   int64_t now = 1'000'000'000;
   c.on_probe(now, 5 * kMs);
-  c.on_tick(now + 100 * kMs, 80 * kMs, 16e6);  // in flight for 80 ms
-  EXPECT_EQ(c.rate(), 8e6);
+  c.on_tick(now + 100 * kMs, 150 * kMs);  // slow, not stalled
+  EXPECT_EQ(c.rate(), 16e6);
+  c.on_tick(now + 200 * kMs, 250 * kMs);  // in flight for over 4x the target
+  EXPECT_EQ(c.rate(), 3.2e6);             // cut by target / latency
   // Once per hold period, however long the stall lasts.
-  c.on_tick(now + 200 * kMs, 180 * kMs, 8e6);
-  EXPECT_EQ(c.rate(), 8e6);
-  c.on_tick(now + 1200 * kMs, 90 * kMs, 8e6);
-  EXPECT_EQ(c.rate(), 4e6);
+  c.on_tick(now + 300 * kMs, 350 * kMs);
+  EXPECT_EQ(c.rate(), 3.2e6);
+  c.on_tick(now + 3300 * kMs, 3350 * kMs);
+  EXPECT_EQ(c.rate(), 1e6);  // an eighth at most, down to the floor
 }
 
 TEST(WriteController, CutsDeeperTheFurtherOverTheTarget) {
-  WriteController c({64e6, 1e6, 256e6, 50 * kMs});
+  WriteController c(config(64e6));
   int64_t now = 1'000'000'000;
-  c.on_probe(now, 60 * kMs);  // just over: halved
+  c.on_probe(now, 60 * kMs);
+  c.on_probe(now + 200 * kMs, 60 * kMs);  // just over: halved
   EXPECT_EQ(c.rate(), 32e6);
-  c.on_probe(now + 2000 * kMs, 200 * kMs);  // 4x over: a quarter left
+  c.on_probe(now + 3000 * kMs, 200 * kMs);
+  c.on_probe(now + 3200 * kMs, 200 * kMs);  // 4x over: a quarter left
   EXPECT_EQ(c.rate(), 8e6);
-  c.on_probe(now + 4000 * kMs, 5000 * kMs);  // a stall: an eighth left at most
+  c.on_probe(now + 6000 * kMs, 5000 * kMs);
+  c.on_probe(now + 6200 * kMs, 5000 * kMs);  // a stall: an eighth left at most
   EXPECT_EQ(c.rate(), 1e6);
 }
 
 TEST(WriteController, ReportsMovesOfMoreThanHalfOnce) {
-  WriteController c({16e6, 1e6, 256e6, 50 * kMs});
+  WriteController c(config(16e6));
   int64_t now = 1'000'000'000;
   EXPECT_FALSE(c.take_report());
-  c.on_probe(now, 60 * kMs);  // 16 -> 8: exactly half, not more
+  c.on_probe(now, 60 * kMs);
+  c.on_probe(now + 200 * kMs, 60 * kMs);  // 16 -> 8: exactly half, not more
   EXPECT_FALSE(c.take_report());
-  c.on_probe(now + 2000 * kMs, 70 * kMs);  // -> 4
+  c.on_probe(now + 3000 * kMs, 70 * kMs);
+  c.on_probe(now + 3200 * kMs, 70 * kMs);  // -> 4
   auto report = c.take_report();
   ASSERT_TRUE(report);
   EXPECT_NE(report->find("cut from 16MB/s to 4MB/s"), std::string::npos) << *report;
