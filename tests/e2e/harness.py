@@ -173,11 +173,14 @@ class Engine:
         return out.stdout.split()
 
     def run(self, script, driver="logguard", opts=None, name=None, detach=False, check=True,
-            timeout=600):
-        """Runs `sh -c script` in a busybox container; returns (container id, CompletedProcess)."""
+            timeout=600, volumes=None):
+        """Runs `sh -c script` in a busybox container; returns (container id, CompletedProcess).
+        volumes: {host path: container path} bind mounts."""
         args = ["run", "--network", "none", "--log-driver", driver]
         for key, value in (opts or {}).items():
             args += ["--log-opt", "%s=%s" % (key, value)]
+        for host_path, path in (volumes or {}).items():
+            args += ["-v", "%s:%s" % (host_path, path)]
         if name:
             args += ["--name", name]
         args += ["-d"] if detach else []

@@ -25,9 +25,11 @@ LINE = "x" * 99
 
 
 def flood_for(seconds):
-    """`sh -c` script writing 100-byte lines as fast as busybox can for `seconds` seconds: a
-    flood of a fixed time, however fast the machine."""
-    return "timeout %d yes %s; true" % (seconds, LINE)
+    """`sh -c` script writing 100-byte lines as fast as busybox can for `seconds` seconds once
+    /go/go exists: floods of a fixed time that start together, however fast the machine and
+    however long `docker run` takes."""
+    return ("while [ ! -e /go/go ]; do sleep 0.1; done; timeout %d yes %s; true"
+            % (seconds, LINE))
 
 
 @contextlib.contextmanager
@@ -96,12 +98,14 @@ class NodeGuardTest(unittest.TestCase):
         writes 1 MB/s of records within 20 %, together at most the budget plus the allowance,
         and their drops are announced with logguard.limit=node-rate."""
         saved = self.engine.configure_plugin(NODE_WRITE_RATE="4m", NODE_WRITE_BURST="4m")
+        go = tempfile.mkdtemp(dir=self.engine.dir)
         try:
             cids = []
             for _ in range(4):
-                cid, _ = self.engine.run(flood_for(15), detach=True, opts={
+                cid, _ = self.engine.run(flood_for(15), detach=True, volumes={go: "/go"}, opts={
                     "rate": "off", "compress": "false", "max-size": "100m"})
                 cids.append(cid)
+            open(os.path.join(go, "go"), "w").close()
             for cid in cids:
                 self.assertEqual(self.engine.wait(cid, timeout=300), 0)
         finally:
