@@ -6,12 +6,14 @@ the build directory, created with `docker plugin create` and enabled with no tim
 Plugin log files land in a host directory of the suite's (the plugin's `logroot` mount).
 """
 import calendar
+import contextlib
 import gzip
 import json
 import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -236,6 +238,30 @@ class Engine:
         return int(open(os.path.join(self.dir, "dockerd.pid")).read())
 
 
+@contextlib.contextmanager
+def loop_filesystem(directory, megabytes, image_dir=None):
+    """An ext4 filesystem of `megabytes` MB on a loop device, mounted in directory/mnt; its
+    image in image_dir (default: directory)."""
+    image = os.path.join(image_dir or directory, "disk-%d.img" % os.getpid())
+    mount = os.path.join(directory, "mnt")
+    os.makedirs(mount)
+    with open(image, "wb") as f:
+        f.truncate(megabytes * 1024 * 1024)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", image], check=True)
+    device = subprocess.run(["losetup", "--find", "--show", image], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    try:
+        subprocess.run(["mount", device, mount], check=True)
+        try:
+            yield mount
+        finally:
+            subprocess.run(["umount", "-l", mount], check=False)
+    finally:
+        subprocess.run(["losetup", "-d", device], check=False)
+        if image_dir:
+            os.remove(image)
+
+
 def start_as_root(name):
     """For the suite's and the benchmarks' main(): False (with a message) unless root; else makes
     SIGTERM/SIGHUP (a timeout, a closed terminal) unwind through the caller's `finally`, so the
@@ -265,14 +291,24 @@ def read_records(path):
     return [json.loads(line) for line in read_bytes(path).splitlines()]
 
 
+def is_regular(path):
+    """A regular file (not a link, not a FIFO); False if it is gone."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def container_files(directory, cid):
     """A container's log files, oldest first, current last, by the naming rules of
     include/logguard/log_names.h: "<id>-json.log.<N>[.gz|.zst]" with N >= 1 and no leading
     zeros; where a rotation exists both plain and compressed (a compression finishing), the
-    plain one. A missing directory has none."""
+    plain one. Only regular files: a link or FIFO planted at such a name is not the plugin's. A
+    missing directory has none."""
     base = cid + "-json.log"
     rotated = {}
-    names = os.listdir(directory) if os.path.isdir(directory) else []
+    names = [n for n in (os.listdir(directory) if os.path.isdir(directory) else [])
+             if is_regular(os.path.join(directory, n))]
     for name in names:
         m = re.fullmatch(re.escape(base) + r"\.([1-9][0-9]{0,8})(\.gz|\.zst)?", name)
         if m and (int(m.group(1)) not in rotated or not m.group(2)):

@@ -8,7 +8,6 @@ Unit tests (tests/unit/node_budget_test.cpp, write_back_test.cpp, disk_guard_tes
 removal_guard_test.cpp) prove the rules exactly; these prove the wiring: the containers mount,
 the settings, the real disk.
 """
-import contextlib
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ import unittest
 
 import harness
 import test_restart
-from harness import is_notice, nanos, raw_lines, wait_until
+from harness import is_notice, loop_filesystem, nanos, raw_lines, wait_until
 
 LINE = "x" * 99
 
@@ -30,27 +29,6 @@ def flood_for(seconds):
     however long `docker run` takes."""
     return ("while [ ! -e /go/go ]; do sleep 0.1; done; timeout %d yes %s; true"
             % (seconds, LINE))
-
-
-@contextlib.contextmanager
-def loop_filesystem(directory, megabytes):
-    """An ext4 filesystem of `megabytes` MB on a loop device, mounted in directory/mnt."""
-    image = os.path.join(directory, "disk.img")
-    mount = os.path.join(directory, "mnt")
-    os.makedirs(mount)
-    with open(image, "wb") as f:
-        f.truncate(megabytes * 1024 * 1024)
-    subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", image], check=True)
-    device = subprocess.run(["losetup", "--find", "--show", image], check=True,
-                            capture_output=True, text=True).stdout.strip()
-    try:
-        subprocess.run(["mount", device, mount], check=True)
-        try:
-            yield mount
-        finally:
-            subprocess.run(["umount", "-l", mount], check=False)
-    finally:
-        subprocess.run(["losetup", "-d", device], check=False)
 
 
 def free_bytes(path):
