@@ -281,8 +281,8 @@ bool NodeGuard::remove_logs(const std::string& container_id, const char* why) {
   auto freed = directory(container_id)->remove_if_idle();
   if (!freed) return false;
   remove_kube_links(container_id);
-  spdlog::info("removed the logs of {} ({}): {}", container_id.substr(0, 12), format_size(*freed),
-               why);
+  spdlog::debug("removed the logs of {} ({}): {}", container_id.substr(0, 12),
+                format_size(*freed), why);
   return true;
 }
 
@@ -326,7 +326,7 @@ void NodeGuard::follow_removals() {
       return;
     }
     if (!gone.empty() && !warned_unproven_) {
-      spdlog::warn("{} holds none of the {} containers logguard has logs for: either all were "
+      spdlog::info("{} holds none of the {} containers logguard has logs for: either all were "
                    "removed or it is not the engine's containers directory; keeping their logs "
                    "(RETAIN applies)",
                    config_.containers_dir, gone.size());

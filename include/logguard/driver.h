@@ -40,6 +40,13 @@ class DriverError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Refused for the container's log-opts: the user's mistake, which the engine
+// reports to the user and in its own log; not a fault of the plugin's.
+class OptionsRefused : public DriverError {
+ public:
+  using DriverError::DriverError;
+};
+
 // Gives each session its gate to the node-wide limits (node_guard.h).
 class NodeGates {
  public:

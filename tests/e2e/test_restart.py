@@ -97,8 +97,8 @@ class PluginRestartCase(unittest.TestCase):
         return os.path.join(self.engine.dir, "dockerd.log")
 
     def plugin_log(self):
-        """The plugin's stderr lines since the test began (the engine copies them into its
-        log with plugin=<id>), for failure messages."""
+        """The plugin's lines since the test began (the engine copies its stdout and stderr
+        into its log with plugin=<id>), for failure messages."""
         with open(self.dockerd_log(), "rb") as f:
             f.seek(self.log_start)
             lines = f.read().decode(errors="replace").splitlines()
