@@ -422,7 +422,8 @@ class LiveRestoreRestartTest(PluginRestartCase):
         self.assertEqual(out.returncode, 0, out.stderr)
 
     def started_sessions(self, cid):
-        return self.plugin_log().count("logging container %s " % cid[:12])
+        # (not "stopped logging container ...", the line with a session's totals)
+        return self.plugin_log().count(" info logging container %s " % cid[:12])
 
     def follower_result(self, follower, cid):
         """The numbers a `docker logs -f` got, once it returned by itself; fails if it still
