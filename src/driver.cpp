@@ -8,6 +8,7 @@
 #include "logguard/log_names.h"
 #include "logguard/log_stream.h"
 #include "logguard/session.h"
+#include "logguard/session_summary.h"
 
 namespace logguard {
 
@@ -79,7 +80,7 @@ void Driver::start_logging(const std::string& fifo_path, const ContainerInfo& in
     parse_container_options(record.opts, {});
     record.attrs = container_attrs(info, system_hostname);
   } catch (const OptionError& e) {
-    throw DriverError(e.what());
+    throw OptionsRefused(e.what());
   }
   {
     std::lock_guard lock(mu_);
@@ -155,6 +156,11 @@ void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<Conta
   }
   log.reset();  // the session holds the log; it closes when the last session ends
   const bool ended = session->run();
+  if (ended) {
+    spdlog::info("stopped logging container {} ({}){}: {}", record.container_id.substr(0, 12),
+                 record.container_name, session->reattached() ? " since the plugin restarted" : "",
+                 describe_totals(session->totals()));
+  }
   bool forget_record = ended;
   {
     std::lock_guard lock(mu_);

@@ -12,7 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "logguard/compressor.h"
@@ -26,6 +26,7 @@
 #include "logguard/node_settings.h"
 #include "logguard/options.h"
 #include "logguard/plugin_api.h"
+#include "logguard/plugin_log.h"
 #include "logguard/posix_file_system.h"
 #include "logguard/session_store.h"
 #include "logguard/write_back.h"
@@ -38,7 +39,7 @@ struct Flags {
   std::string state_dir = "/var/lib/logguard";
   std::string containers_dir;
   std::string fifo_dir = "/run/docker/logging";
-  std::string log_level = "info";
+  std::string log_level;  // empty: the LOG_LEVEL setting
 };
 
 constexpr const char* kUsage =
@@ -50,11 +51,13 @@ constexpr const char* kUsage =
     "  --containers-dir  the engine's containers directory, to delete the logs of removed\n"
     "                    containers (default: none; then RETAIN applies)\n"
     "  --fifo-dir        where the engine creates log FIFOs (default /run/docker/logging)\n"
-    "  --log-level       trace, debug, info, warn, error (default info; env LOG_LEVEL)\n"
+    "  --log-level       debug, info, warn or error (default: the LOG_LEVEL setting, info)\n"
     "Settings come from the environment: RATE, BURST, LINE_RATE, LINE_BURST, ON_LIMIT,\n"
-    "DROP_NOTICE, MAX_SIZE, MAX_FILE, COMPRESS (defaults of every container's log-opts) and\n"
-    "NODE_WRITE_RATE, NODE_WRITE_BURST, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE, RETAIN (the node guard)\n"
-    "and METRICS_ADDR (GET /metrics over TCP, default 127.0.0.1:9464; off: only on the socket).\n";
+    "DROP_NOTICE, MAX_SIZE, MAX_FILE, COMPRESS (defaults of every container's log-opts),\n"
+    "NODE_WRITE_RATE, NODE_WRITE_BURST, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE,\n"
+    "RETAIN (the node guard), METRICS_ADDR (GET /metrics over TCP, default 127.0.0.1:9464;\n"
+    "off: only on the socket) and LOG_LEVEL (the plugin's own messages: debug and info to\n"
+    "stdout, warn and error to stderr).\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "logguard: " << message << "\n" << kUsage;
@@ -63,7 +66,6 @@ constexpr const char* kUsage =
 
 Flags parse_flags(int argc, char** argv) {
   Flags flags;
-  if (const char* level = std::getenv("LOG_LEVEL"); level && *level) flags.log_level = level;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -90,13 +92,12 @@ Flags parse_flags(int argc, char** argv) {
   return flags;
 }
 
-void setup_logging(const std::string& level_name) {
-  auto level = spdlog::level::from_str(level_name);
-  if (level == spdlog::level::off && level_name != "off") usage_error("invalid log level " + level_name);
-  // stderr: the engine copies it into its own log, tagged with the plugin ID.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("logguard"));
-  spdlog::set_level(level);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
+// At info until the settings are read: a bad one is reported, then the
+// LOG_LEVEL setting applies.
+void setup_logging() {
+  spdlog::set_default_logger(logguard::make_plugin_logger(
+      spdlog::level::info, std::make_shared<spdlog::sinks::stdout_sink_mt>(),
+      std::make_shared<spdlog::sinks::stderr_sink_mt>()));
 }
 
 // Many mostly idle sessions: few malloc arenas, and buffers of a burst
@@ -112,7 +113,7 @@ void limit_memory_per_thread() {
 int main(int argc, char** argv) {
   using namespace logguard;
   Flags flags = parse_flags(argc, argv);
-  setup_logging(flags.log_level);
+  setup_logging();
   limit_memory_per_thread();
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -125,6 +126,9 @@ int main(int argc, char** argv) {
   guard_config.containers_dir = flags.containers_dir;
   std::optional<MetricsAddress> metrics_addr;
   try {
+    const char* level = getenv("LOG_LEVEL");
+    if (flags.log_level.empty()) flags.log_level = level && *level ? level : "info";
+    spdlog::set_level(parse_log_level(flags.log_level));
     config.default_opts = default_log_opts_from_env(getenv);
     guard_config.settings = node_settings_from_env(getenv);
     const char* addr = getenv("METRICS_ADDR");
@@ -135,10 +139,12 @@ int main(int argc, char** argv) {
   }
   std::string defaults;
   for (const auto& [key, value] : config.default_opts) defaults += " " + key + "=" + value;
-  spdlog::info("settings: log-opt defaults:{}; {}; containers directory: {}; metrics: {}",
+  spdlog::info("settings: log-opt defaults:{}; {}; containers directory: {}; metrics: {}; "
+               "LOG_LEVEL={}",
                defaults.empty() ? " (built-in)" : defaults, guard_config.settings.describe(),
                flags.containers_dir.empty() ? "none" : flags.containers_dir,
-               metrics_addr ? metrics_addr->describe() + " and the socket" : "on the socket only");
+               metrics_addr ? metrics_addr->describe() + " and the socket" : "on the socket only",
+               flags.log_level);
 
   try {
     // Before everything that holds a container's series (logs, compression jobs).

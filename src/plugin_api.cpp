@@ -23,7 +23,8 @@ RequestHandler::Reply ok() { return {200, "{}"}; }
 // The reply for the exception being handled. A refused request is the
 // engine's to fix (400); a refusal of the driver is a normal answer whose
 // Err the engine shows (200), as Docker's own plugins do; anything else is
-// our failure (500).
+// our failure (500). Bad log-opts are the user's to fix, and the engine
+// logs them itself: info, not a warning in the engine's log.
 RequestHandler::Reply error_reply(std::string_view path) noexcept {
   try {
     try {
@@ -31,6 +32,9 @@ RequestHandler::Reply error_reply(std::string_view path) noexcept {
     } catch (const RequestError& e) {
       spdlog::warn("{}: {}", path, e.what());
       return {400, encode_error(e.what())};
+    } catch (const OptionsRefused& e) {
+      spdlog::info("{}: {}", path, e.what());
+      return {200, encode_error(e.what())};
     } catch (const DriverError& e) {
       spdlog::warn("{}: {}", path, e.what());
       return {200, encode_error(e.what())};

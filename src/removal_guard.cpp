@@ -73,7 +73,8 @@ bool RemovalGuard::trusted(const std::set<std::string>& live, const std::set<std
                    "again after an upgrade?); no logs are deleted by it, RETAIN applies",
                    containers_dir_, missing.size(), live.size(), missing.front().substr(0, 12));
     } else {
-      spdlog::warn("{} holds none of the containers logguard has logs for: either all were "
+      // A normal state (every container was removed), not an operator's problem.
+      spdlog::info("{} holds none of the containers logguard has logs for: either all were "
                    "removed or it is not the engine's containers directory; keeping their logs "
                    "(RETAIN applies)",
                    containers_dir_);
@@ -103,7 +104,7 @@ void RemovalGuard::remove_logs(const std::string& container_id, const char* why)
                                     log_base_name(container_id));
     auto freed = dir->remove_if_idle();  // nothing while a session holds it
     if (!freed) return;
-    spdlog::info("removed the logs of {} ({}): {}", container_id.substr(0, 12),
+    spdlog::debug("removed the logs of {} ({}): {}", container_id.substr(0, 12),
                  format_size(*freed), why);
     kube_links_.remove_for(container_id);
   } catch (const std::exception& e) {

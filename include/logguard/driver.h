@@ -41,6 +41,13 @@ class DriverError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Refused for the container's log-opts: the user's mistake, which the engine
+// reports to the user and in its own log; not a fault of the plugin's.
+class OptionsRefused : public DriverError {
+ public:
+  using DriverError::DriverError;
+};
+
 struct DriverConfig {
   std::string root;      // container logs live in <root>/<id>/<id>-json.log
   LogOpts default_opts;  // plugin settings, overridden by each container's log-opts

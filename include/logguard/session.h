@@ -39,6 +39,10 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   const std::string& fifo_path() const { return config_.fifo_path; }
+  bool reattached() const { return config_.reattached; }
+  // What the session received, wrote and dropped; read it on run()'s thread
+  // (during or after run()).
+  Limiter::Totals totals() const { return limiter_.totals(); }
   const std::shared_ptr<ContainerLog>& log() const { return log_; }
 
   // Opens the FIFO without blocking (the engine already holds its writer).

@@ -97,8 +97,8 @@ class PluginRestartCase(unittest.TestCase):
         return os.path.join(self.engine.dir, "dockerd.log")
 
     def plugin_log(self):
-        """The plugin's stderr lines since the test began (the engine copies them into its
-        log with plugin=<id>), for failure messages."""
+        """The plugin's lines since the test began (the engine copies its stdout and stderr
+        into its log with plugin=<id>), for failure messages."""
         with open(self.dockerd_log(), "rb") as f:
             f.seek(self.log_start)
             lines = f.read().decode(errors="replace").splitlines()
@@ -422,7 +422,8 @@ class LiveRestoreRestartTest(PluginRestartCase):
         self.assertEqual(out.returncode, 0, out.stderr)
 
     def started_sessions(self, cid):
-        return self.plugin_log().count("logging container %s " % cid[:12])
+        # (not "stopped logging container ...", the line with a session's totals)
+        return self.plugin_log().count(" info logging container %s " % cid[:12])
 
     def follower_result(self, follower, cid):
         """The numbers a `docker logs -f` got, once it returned by itself; fails if it still

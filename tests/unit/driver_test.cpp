@@ -45,6 +45,7 @@ std::vector<Record> read_records(const fs::path& path) {
   return records;
 }
 
+using testing::CapturedLogs;
 using testing::frame;
 
 // The real file system, except that appends under `broken_dir` fail with
@@ -150,6 +151,13 @@ class DriverTest : public ::testing::Test {
     ::close(engine_fds_.back());
     engine_fds_.pop_back();
   }
+  // Waits until every session has ended and been forgotten.
+  void wait_sessions_ended() {
+    for (int i = 0; i < 6000 && driver_->session_count() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(driver_->session_count(), 0u);
+  }
   fs::path log_path() const { return dir_ / "logs" / kId / (kId + "-json.log"); }
 
   fs::path dir_;
@@ -171,6 +179,24 @@ TEST_F(DriverTest, WritesFramesAsJsonFileRecordsBeforeStopLoggingReturns) {
   EXPECT_EQ(records[1].log, "oops \"quoted\"\n");
   EXPECT_EQ(records[1].stream, "stderr");
   engine_close();
+}
+
+// An operator reads one line when a container starts logging and one with
+// its totals when it stops, both at info (stdout: the engine's level=info).
+TEST_F(DriverTest, LogsOneLineAtStartAndOneWithTheTotalsAtStop) {
+  CapturedLogs logs;
+  auto fifo = make_fifo("s");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(frame("stdout", "one") + frame("stderr", "two"));
+  driver_->stop_logging(fifo);
+  engine_close();
+  wait_sessions_ended();
+  EXPECT_EQ(logs.out_lines_with(kId.substr(0, 12)),
+            (std::vector<std::string>{
+                "logging container aaaaaaaaaaaa (/web) from " + fifo,
+                "stopped logging container aaaaaaaaaaaa (/web): received 2 lines (8B), wrote 2, "
+                "dropped none"}));
+  EXPECT_EQ(logs.err_lines(), std::vector<std::string>{});
 }
 
 TEST_F(DriverTest, PartialChunksKeepNewlineOnlyOnLastChunk) {
@@ -317,6 +343,7 @@ std::string numbered(int from, int to) {
 // The plugin stops (disable, or the engine's SIGTERM) and starts again while
 // the container goes on writing: the new process goes on with the FIFO.
 TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
+  CapturedLogs logs;  // before any session thread logs
   SessionStore store(posix_file_system(), (dir_ / "state").string());
   make_driver(posix_file_system(), &store);
   auto fifo = make_fifo("a");
@@ -335,11 +362,13 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
   driver_->stop_logging(fifo);
   EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 300));
   engine_close();  // EOF: the session is over for good and forgotten
-  for (int i = 0; i < 200 && driver_->session_count() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(driver_->session_count(), 0u);
+  wait_sessions_ended();
   EXPECT_TRUE(store.load_all().empty());
+  // Its totals are the reattached session's: the 200 lines it read.
+  EXPECT_EQ(logs.out_lines_with("stopped logging"),
+            std::vector<std::string>{"stopped logging container aaaaaaaaaaaa (/web) since the "
+                                     "plugin restarted: received 200 lines (800B), "
+                                     "wrote 200, dropped none"});
 }
 
 // Containers started by kubelet get the link node log collectors look for;

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -178,7 +179,10 @@ TEST_F(PluginApiTest, FollowDeliversNewRecordsAtOnceAndEndsWithTheSession) {
   follower.read_to_close();  // returns only because the stream ends with the session
 }
 
+// The user's mistake: the engine shows it to the user and logs it as an
+// error itself; the plugin notes it at info (stdout: level=info).
 TEST_F(PluginApiTest, InvalidOptionIsAnErrNamingIt) {
+  testing::CapturedLogs logs;
   std::string fifo = make_fifo();
   HttpTestClient client(socket_);
   auto start = client.post("/LogDriver.StartLogging",
@@ -186,6 +190,28 @@ TEST_F(PluginApiTest, InvalidOptionIsAnErrNamingIt) {
   EXPECT_EQ(start.status, 200);
   std::string err = json::parse(start.body).at("Err");
   EXPECT_NE(err.find("invalid rate \"fast\""), std::string::npos) << err;
+  EXPECT_EQ(logs.out_lines_with("invalid rate"),
+            std::vector<std::string>{"/LogDriver.StartLogging: " + err});
+  EXPECT_EQ(logs.err_lines(), std::vector<std::string>{});
+}
+
+// A fault of the node (here the log root is a file): an Err for the engine,
+// and a warning on stderr, which the engine logs as level=error.
+TEST_F(PluginApiTest, UnwritableLogDirectoryIsAnErrAndAWarning) {
+  testing::CapturedLogs logs;
+  std::ofstream(dir_ / "logs") << "not a directory";
+  std::string fifo = make_fifo();
+  HttpTestClient client(socket_);
+  auto start = client.post("/LogDriver.StartLogging",
+                           json{{"File", fifo}, {"Info", json::parse(info_json({}))}}.dump());
+  EXPECT_EQ(start.status, 200);
+  std::string err = json::parse(start.body).at("Err");
+  EXPECT_NE(err.find("logguard: cannot write logs in " + (dir_ / "logs").string()),
+            std::string::npos) << err;
+  const std::vector<std::string> errors = logs.err_lines();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find(" warning /LogDriver.StartLogging: " + err), std::string::npos)
+      << errors[0];
 }
 
 TEST_F(PluginApiTest, EmptyStartLoggingBodyIsAnError) {

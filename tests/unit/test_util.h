@@ -2,15 +2,18 @@
 // the engine's side of the plugin protocol (frames as dockerd writes them).
 #pragma once
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "logguard/frame.h"
+#include "logguard/plugin_log.h"
 
 namespace logguard::testing {
 
@@ -45,6 +48,55 @@ class QuietLogs {
 
  private:
   spdlog::level::level_enum level_;
+};
+
+// The plugin's log (plugin_log.h) for a scope, at info: the lines that went
+// to stdout and those that went to stderr.
+class CapturedLogs {
+ public:
+  CapturedLogs()
+      : previous_(spdlog::default_logger()),
+        out_(std::make_shared<LineSink>()),
+        err_(std::make_shared<LineSink>()) {
+    spdlog::set_default_logger(make_plugin_logger(spdlog::level::info, out_, err_));
+  }
+  ~CapturedLogs() { spdlog::set_default_logger(previous_); }
+  CapturedLogs(const CapturedLogs&) = delete;
+  CapturedLogs& operator=(const CapturedLogs&) = delete;
+
+  // The messages (without time and level) of the stdout lines that hold `text`.
+  std::vector<std::string> out_lines_with(const std::string& text) const {
+    std::vector<std::string> found;
+    for (const std::string& line : out_->lines()) {
+      if (line.find(text) == std::string::npos) continue;
+      found.push_back(line.substr(line.find(' ', 28) + 1));
+    }
+    return found;
+  }
+  std::vector<std::string> err_lines() const { return err_->lines(); }
+
+ private:
+  class LineSink : public spdlog::sinks::base_sink<std::mutex> {
+   public:
+    std::vector<std::string> lines() {
+      std::lock_guard lock(mutex_);
+      return lines_;
+    }
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+      spdlog::memory_buf_t text;
+      formatter_->format(msg, text);
+      lines_.emplace_back(text.data(), text.size() - 1);  // without its newline
+    }
+    void flush_() override {}
+
+   private:
+    std::vector<std::string> lines_;
+  };
+
+  std::shared_ptr<spdlog::logger> previous_;
+  std::shared_ptr<LineSink> out_, err_;
 };
 
 inline constexpr int64_t kSomeTime = 1'700'000'000'000'000'000;
