@@ -179,8 +179,7 @@ void Driver::reattach() {
       if (sessions_.count(record.fifo)) continue;
     }
     if (!is_fifo(record.fifo)) {
-      ++finished;
-      threads_.spawn([this, record] { finish_orphan(record); });
+      finished += spawn_finish_orphan(record);
       continue;
     }
     Started started;
@@ -188,8 +187,7 @@ void Driver::reattach() {
       started = make_session(record, true);
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot reattach: {}", record.fifo, e.what());
-      ++finished;
-      threads_.spawn([this, record] { finish_orphan(record); });
+      finished += spawn_finish_orphan(record);
       continue;
     }
     {
@@ -214,6 +212,18 @@ void Driver::reattach() {
   if (reattached + finished > 0) {
     spdlog::info("reattached {} logging sessions; finished {} whose container ended meanwhile",
                  reattached, finished);
+  }
+}
+
+// Whether a thread could be started to finish the orphan; if not (out of
+// threads), its record stays for the next start: reattach must not fail.
+bool Driver::spawn_finish_orphan(const SessionRecord& record) {
+  try {
+    threads_.spawn([this, record] { finish_orphan(record); });
+    return true;
+  } catch (const std::system_error& e) {
+    spdlog::error("{}: cannot start a thread to finish the session: {}", record.fifo, e.what());
+    return false;
   }
 }
 

@@ -3,6 +3,8 @@ grow the plugin, a link or FIFO planted under the plugin's roots is never writte
 waited on, and a damaged entry in the plugin's state directory does not stop it from starting.
 """
 import os
+import shutil
+import subprocess
 import unittest
 
 import harness
@@ -61,6 +63,66 @@ class TagTemplateBoundsTest(unittest.TestCase):
         records = harness.read_records(self.engine.log_path(cid))
         name = self.engine.inspect(cid)["Name"].lstrip("/")
         self.assertEqual([r["attrs"]["tag"] for r in records], ["%s/%s" % (name, cid[:12])])
+
+
+def plugin_rootfs(engine):
+    plugin_id = engine.docker("plugin", "inspect", "-f", "{{.Id}}",
+                              harness.PLUGIN).stdout.decode().strip()
+    return os.path.join(engine.dir, "data", "plugins", plugin_id, "rootfs")
+
+
+def restart_plugin(engine):
+    """`docker plugin disable -f` and `enable`; fails (not hangs) if the plugin cannot start."""
+    engine.docker("plugin", "disable", "-f", harness.PLUGIN)
+    try:
+        result = engine.docker("plugin", "enable", "--timeout", "0", harness.PLUGIN, check=False,
+                               timeout=120)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("docker plugin enable did not return in 120 s")
+    if result.returncode != 0:
+        raise AssertionError("docker plugin enable failed: " + result.stderr.decode())
+
+
+class DamagedStateTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = harness.ENGINE
+
+    def test_damaged_state_entries_are_set_aside_and_the_plugin_starts(self):
+        """Proves entries no save makes in the plugin's state directory (directories named like
+        a record or a temporary, a record that is not JSON) are set aside as <name>.damaged, and
+        the plugin enables and logs containers; they used to make it exit 1 at every start, and
+        the engine restarted it into the same failure."""
+        sessions = os.path.join(plugin_rootfs(self.engine), "var", "lib", "logguard", "sessions")
+        os.makedirs(sessions, exist_ok=True)
+        planted = [os.path.join(sessions, name) for name in
+                   ("hostile-dir.session", "hostile-dir.session.tmp", "hostile-bad.session")]
+        for path in planted:
+            self.addCleanup(remove_all, path, path + ".damaged")
+        self.addCleanup(self.engine.docker, "plugin", "enable", "--timeout", "0", harness.PLUGIN,
+                        check=False, timeout=120)
+        os.makedirs(os.path.join(planted[0], "inside"))
+        os.makedirs(planted[1])
+        with open(planted[2], "w") as f:
+            f.write("{not json")
+
+        restart_plugin(self.engine)
+        cid, result = self.engine.run("echo after the damage", opts={"rate": "off"})
+        self.addCleanup(self.engine.docker, "rm", "-f", cid, check=False)
+        self.assertEqual(self.engine.logs(cid), (b"after the damage\n", b""))
+        for path in planted:
+            self.assertFalse(os.path.lexists(path), path)
+        self.assertTrue(os.path.isdir(planted[0] + ".damaged/inside"))
+        self.assertTrue(os.path.isdir(planted[1] + ".damaged"))
+        self.assertEqual(open(planted[2] + ".damaged").read(), "{not json")
+
+
+def remove_all(*paths):
+    for path in paths:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.remove(path)
 
 
 if __name__ == "__main__":

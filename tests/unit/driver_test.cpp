@@ -341,6 +341,30 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
   EXPECT_TRUE(store.load_all().empty());
 }
 
+// Damaged entries in the state directory (a directory under a record's or
+// a temporary's name, a record that is not JSON) are set aside; the other
+// sessions are reattached. They used to make the plugin exit at every start.
+TEST_F(DriverTest, DamagedStateEntriesDoNotStopAReattach) {
+  testing::QuietLogs quiet;
+  const fs::path state = dir_ / "state";
+  SessionStore store(posix_file_system(), state.string());
+  make_driver(posix_file_system(), &store);
+  auto fifo = make_fifo("a");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(0, 100));
+  driver_->stop_logging(fifo);
+  driver_->shutdown();
+  fs::create_directories(state / "x.session");
+  fs::create_directories(state / "y.session.tmp");
+  std::ofstream(state / "z.session") << "{not json";
+  make_driver(posix_file_system(), &store);
+  ASSERT_NO_THROW(driver_->reattach());
+  EXPECT_EQ(driver_->session_count(), 1u);
+  engine_write(numbered(100, 200));
+  driver_->stop_logging(fifo);
+  EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 200));
+}
+
 // Containers started by kubelet get the link node log collectors look for;
 // a restarted plugin makes it again if it went.
 TEST_F(DriverTest, KubeletContainersGetTheirLogLinkAtStartAndReattach) {
