@@ -305,8 +305,10 @@ void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, Re
       if (gauge) gauge->Decrement();
     }
   } following(request.follow && config_.metrics ? &config_.metrics->followers() : nullptr);
+  ReadEnv env;
+  env.fs = &fs_;  // rooted: nothing planted in the log directory is read through
   logguard::read_logs(container_log_dir(config_.root, info.id), log_base_name(info.id), request,
-                      sink, std::move(watch));
+                      sink, std::move(watch), env);
 }
 
 size_t Driver::session_count() {

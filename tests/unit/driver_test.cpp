@@ -341,6 +341,26 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
   EXPECT_TRUE(store.load_all().empty());
 }
 
+// A hard link planted at the container's log name (its other name may be
+// any file of the filesystem) is refused with a clear error and left as it
+// was: StartLogging fails, nothing crashes.
+TEST_F(DriverTest, AHardLinkAtTheLogNameIsRefused) {
+  testing::QuietLogs quiet;
+  const fs::path outside = dir_ / "outside";
+  std::ofstream(outside) << "not a log\n";
+  fs::create_directories(log_path().parent_path());
+  fs::create_hard_link(outside, log_path());
+  auto fifo = make_fifo("h");
+  try {
+    driver_->start_logging(fifo, info("/web"));
+    ADD_FAILURE() << "logged into a hard-linked file";
+  } catch (const DriverError& e) {
+    EXPECT_NE(std::string(e.what()).find("hard links"), std::string::npos) << e.what();
+  }
+  std::ifstream in(outside);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "not a log\n");
+}
+
 // Damaged entries in the state directory (a directory under a record's or
 // a temporary's name, a record that is not JSON) are set aside; the other
 // sessions are reattached. They used to make the plugin exit at every start.

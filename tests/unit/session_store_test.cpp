@@ -3,6 +3,7 @@
 #include "logguard/session_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -99,12 +100,14 @@ TEST(SessionStore, EntriesThatAreNotFilesAreSetAsideNotThrown) {
   store.save(record());
   std::filesystem::create_directories(sessions + "/a.session/inside");
   std::filesystem::create_directories(sessions + "/b.tmp");
+  ASSERT_EQ(::mkfifo((sessions + "/c.session").c_str(), 0600), 0);  // read, it would block
   std::vector<SessionRecord> all;
   ASSERT_NO_THROW(all = store.load_all());
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].fifo, kFifo);
   EXPECT_TRUE(std::filesystem::is_directory(sessions + "/a.session.damaged/inside"));
   EXPECT_TRUE(std::filesystem::is_directory(sessions + "/b.tmp.damaged"));
+  EXPECT_TRUE(std::filesystem::is_fifo(sessions + "/c.session.damaged"));
 }
 
 // Refuses every change, as a read-only state directory does.
