@@ -2,12 +2,15 @@
 grow the plugin, a link or FIFO planted under the plugin's roots is never written through or
 waited on, and a damaged entry in the plugin's state directory does not stop it from starting.
 """
+import json
 import os
 import shutil
+import stat
 import subprocess
 import unittest
 
 import harness
+from harness import wait_until
 
 
 def plugin_status(pid):
@@ -115,6 +118,81 @@ class DamagedStateTest(unittest.TestCase):
         self.assertTrue(os.path.isdir(planted[0] + ".damaged/inside"))
         self.assertTrue(os.path.isdir(planted[1] + ".damaged"))
         self.assertEqual(open(planted[2] + ".damaged").read(), "{not json")
+
+
+class ProbeFileTest(unittest.TestCase):
+    """What is planted at the latency probe's file, <log root>/.logguard-probe, before the plugin
+    starts: the probe (NODE_WRITE_RATE=auto) must not write through it nor wait on it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = harness.ENGINE
+        cls.probe = os.path.join(cls.engine.log_root, ".logguard-probe")
+
+    def setUp(self):
+        self.log_start = os.path.getsize(self.dockerd_log())
+        env = json.loads(self.engine.docker("plugin", "inspect", "-f", "{{json .Settings.Env}}",
+                                            harness.PLUGIN).stdout)
+        rate = dict(entry.partition("=")[::2] for entry in env).get("NODE_WRITE_RATE", "auto")
+        self.addCleanup(self.restart, NODE_WRITE_RATE=rate)
+
+    def dockerd_log(self):
+        return os.path.join(self.engine.dir, "dockerd.log")
+
+    def plugin_log(self):
+        """What the plugin wrote to stderr since the test began (the engine copies it)."""
+        with open(self.dockerd_log(), "rb") as f:
+            f.seek(self.log_start)
+            return f.read().decode(errors="replace")
+
+    def restart(self, plant=None, **settings):
+        """Disables the plugin (-f), sets `settings`, calls plant() and enables it again."""
+        self.engine.docker("plugin", "disable", "-f", harness.PLUGIN, check=False)
+        if settings:
+            self.engine.docker("plugin", "set", harness.PLUGIN,
+                               *["%s=%s" % kv for kv in settings.items()])
+        if plant:
+            remove_all(self.probe)  # what a plugin killed earlier may have left
+            plant()
+        self.engine.docker("plugin", "enable", "--timeout", "0", harness.PLUGIN, timeout=120)
+
+    def probe_replaced(self, other_inode=None):
+        """Whether the probe has made its own file: regular, one name, not other_inode."""
+        try:
+            st = os.lstat(self.probe)
+        except FileNotFoundError:
+            return False
+        return stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_ino != other_inode
+
+    def test_a_hard_link_at_the_probe_file_is_not_written_through(self):
+        """Proves the issue's case: a hard link at .logguard-probe to a file outside the logs had
+        that file's content replaced by the probe's bytes after `docker plugin enable`; now the
+        probe removes the planted name and makes its own file, the outside file untouched."""
+        outside = os.path.join(self.engine.dir, "probe-target")
+        with open(outside, "w") as f:
+            f.write("precious\n")
+        self.addCleanup(remove_all, outside)
+        self.restart(plant=lambda: os.link(outside, self.probe), NODE_WRITE_RATE="auto")
+        inode = os.stat(outside).st_ino
+        self.assertTrue(wait_until(lambda: self.probe_replaced(inode), 30),
+                        "the probe did not replace the link; plugin log:\n" + self.plugin_log())
+        self.assertEqual(open(outside).read(), "precious\n")
+        self.assertEqual(os.stat(outside).st_nlink, 1)
+
+    def test_a_fifo_at_the_probe_file_is_not_waited_on(self):
+        """Proves the issue's case: with a FIFO at .logguard-probe the probe thread blocked in
+        open() and `docker plugin disable` waited for the engine to kill the plugin; now the
+        probe replaces the FIFO, logging goes on, and the plugin stops by itself."""
+        self.restart(plant=lambda: os.mkfifo(self.probe), NODE_WRITE_RATE="auto")
+        self.assertTrue(wait_until(self.probe_replaced, 30),
+                        "the probe did not replace the FIFO; plugin log:\n" + self.plugin_log())
+        cid, _ = self.engine.run("echo with a planted fifo", opts={"rate": "off"})
+        self.addCleanup(self.engine.docker, "rm", "-f", cid, check=False)
+        self.assertEqual(self.engine.logs(cid), (b"with a planted fifo\n", b""))
+        self.engine.disable_plugin()
+        # Stopped by itself (its probe thread joined), not killed by the engine.
+        self.assertIn("logguard stopped", self.plugin_log())
+        self.assertFalse(os.path.lexists(self.probe))
 
 
 def remove_all(*paths):
