@@ -13,7 +13,7 @@ constexpr const char* kProbeName = ".logguard-probe";
 
 }  // namespace
 
-BudgetGuard::BudgetGuard(const NodeSettings& settings, const std::string& root,
+BudgetGuard::BudgetGuard(const NodeSettings& settings, const std::string& root, FileSystem& fs,
                          WriteBack& write_back, Clock& clock, Metrics* metrics)
     : settings_(settings), write_back_(write_back), clock_(clock), metrics_(metrics) {
   if (settings_.rate_mode == NodeSettings::RateMode::kAuto) {
@@ -22,7 +22,7 @@ BudgetGuard::BudgetGuard(const NodeSettings& settings, const std::string& root,
     c.floor = std::min(c.floor, c.ceiling);
     c.target_nanos = settings_.latency_target_nanos;
     controller_.emplace(c);
-    probe_ = std::make_unique<LatencyProbe>(root + "/" + kProbeName, clock_);
+    probe_ = std::make_unique<LatencyProbe>(root + "/" + kProbeName, clock_, fs);
   }
   const int64_t now = clock_.monotonic_nanos();
   budget_ = NodeBudget::create(pace(), settings_.write_burst, write_back_.backlog_counter(), now);

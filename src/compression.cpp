@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "logguard/file_system.h"
 #include "logguard/gzip_member.h"
 #include "logguard/time_format.h"
 #include "logguard/unique_fd.h"
@@ -28,44 +29,12 @@ constexpr size_t kMaxHeaderJson = 64 * 1024;
 constexpr int kZstdLevel = 3;
 
 
-size_t read_some(int fd, char* buf, size_t n, const char* what) {
-  for (;;) {
-    ssize_t r = ::read(fd, buf, n);
-    if (r >= 0) return static_cast<size_t>(r);
-    if (errno != EINTR) throw_errno(what);
-  }
-}
-
-size_t pread_some(int fd, char* buf, size_t n, uint64_t offset) {
-  for (;;) {
-    ssize_t r = ::pread(fd, buf, n, static_cast<off_t>(offset));
-    if (r >= 0) return static_cast<size_t>(r);
-    if (errno != EINTR) throw_errno("read of the file to compress");
-  }
-}
-
-// Where compressed bytes go: the temp file, handed to the disk every MiB
-// (write-behind, so the final fsync has little left to flush) and reported
-// to a pacer that may make the writer wait (the node's write budget).
+// Where compressed bytes go: the temp file, and a pacer that may make the
+// writer wait (the node's write budget).
 struct Output {
-  int fd;
-  const std::string& path;
+  WritableFile& file;
   const std::function<void(size_t)>& on_written;
-  uint64_t written = 0;
-  uint64_t handed = 0;
 };
-
-void write_all(int fd, const char* data, size_t n, const std::string& path) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("write " + path);
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-}
 
 void put_le32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -91,28 +60,20 @@ std::optional<int64_t> parse_last_time_json(std::string_view text) {
   return parse_rfc3339(s);
 }
 
-constexpr uint64_t kWriteBehindBytes = 1 << 20;
-
 void write_out(Output& out, const char* data, size_t n) {
   if (n == 0) return;
-  write_all(out.fd, data, n, out.path);
-  out.written += n;
-  if (out.written - out.handed >= kWriteBehindBytes) {
-    ::sync_file_range(out.fd, static_cast<off64_t>(out.handed),
-                      static_cast<off64_t>(out.written - out.handed), SYNC_FILE_RANGE_WRITE);
-    out.handed = out.written;
-  }
+  out.file.append(std::string_view(data, n));
   if (out.on_written) out.on_written(n);
 }
 
 // Streams src (from offset 0) through `step`, which consumes input and
 // writes output; `step(nullptr, 0)` is called once at the end to finish.
 template <typename Step>
-void pump(int src_fd, Step&& step) {
+void pump(ReadableFile& src, Step&& step) {
   std::vector<char> in(kChunk);
   uint64_t offset = 0;
   for (;;) {
-    size_t n = pread_some(src_fd, in.data(), in.size(), offset);
+    size_t n = src.read_at(offset, in.data(), in.size());
     if (n == 0) break;
     offset += n;
     step(in.data(), n);
@@ -120,27 +81,16 @@ void pump(int src_fd, Step&& step) {
   step(nullptr, 0);
 }
 
-// Reads from offset until buf is full or the file ends; the bytes read.
-size_t pread_full(int fd, std::vector<char>& buf, uint64_t offset) {
-  size_t got = 0;
-  while (got < buf.size()) {
-    size_t n = pread_some(fd, buf.data() + got, buf.size() - got, offset + got);
-    if (n == 0) break;
-    got += n;
-  }
-  return got;
-}
-
 // gzip as a sequence of members, one per kGzipMemberInput bytes of input,
 // each compressed whole by libdeflate (see gzip_member.h). Only the first
 // member carries the lastTime JSON, so read_gzip_extra finds it where
 // json-file puts it; an empty source still gets that one member.
-void gzip_stream(int src_fd, Output& dst, const std::string& json) {
+void gzip_stream(ReadableFile& src, Output& dst, const std::string& json) {
   GzipMemberEncoder encoder(kGzipLevel);
   std::vector<char> in(kGzipMemberInput);
   uint64_t offset = 0;
   for (;;) {
-    const size_t n = pread_full(src_fd, in, offset);
+    const size_t n = src.read_at(offset, in.data(), in.size());
     if (n == 0 && offset > 0) break;
     const std::string_view member =
         encoder.encode({in.data(), n}, offset == 0 ? std::string_view(json) : std::string_view());
@@ -151,7 +101,7 @@ void gzip_stream(int src_fd, Output& dst, const std::string& json) {
 }
 
 // A skippable frame holding the lastTime JSON, then one zstd frame with a checksum.
-void zstd_stream(int src_fd, Output& dst, const std::string& json) {
+void zstd_stream(ReadableFile& src, Output& dst, const std::string& json) {
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
   if (!cctx) throw std::runtime_error("ZSTD_createCCtx failed");
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kZstdLevel);
@@ -164,7 +114,7 @@ void zstd_stream(int src_fd, Output& dst, const std::string& json) {
     write_out(dst, frame.data(), frame.size());
   }
   std::vector<char> out(ZSTD_CStreamOutSize());
-  pump(src_fd, [&](const char* data, size_t n) {
+  pump(src, [&](const char* data, size_t n) {
     ZSTD_inBuffer in{data, n, 0};
     const ZSTD_EndDirective mode = data ? ZSTD_e_continue : ZSTD_e_end;
     size_t remaining;
@@ -177,24 +127,41 @@ void zstd_stream(int src_fd, Output& dst, const std::string& json) {
   });
 }
 
-class PlainSource : public ByteSource {
+// A file read from its start by offset, owned by the reader or not.
+class FileReader {
  public:
-  explicit PlainSource(int fd) : fd_(fd) {}
-  size_t read(char* buf, size_t n) override { return read_some(fd_.get(), buf, n, "read log file"); }
+  FileReader(ReadableFile& file, std::unique_ptr<ReadableFile> owned)
+      : owned_(std::move(owned)), file_(file) {}
+  size_t read(char* buf, size_t n) {
+    const size_t got = file_.read_at(offset_, buf, n);
+    offset_ += got;
+    return got;
+  }
 
  private:
-  UniqueFd fd_;
+  std::unique_ptr<ReadableFile> owned_;
+  ReadableFile& file_;
+  uint64_t offset_ = 0;
+};
+
+class PlainSource : public ByteSource {
+ public:
+  explicit PlainSource(FileReader file) : file_(std::move(file)) {}
+  size_t read(char* buf, size_t n) override { return file_.read(buf, n); }
+
+ private:
+  FileReader file_;
 };
 
 // Input side shared by the decoders: a fixed buffer refilled from the file.
 class Input {
  public:
-  explicit Input(int fd) : fd_(fd), buf_(kChunk) {}
+  explicit Input(FileReader file) : file_(std::move(file)), buf_(kChunk) {}
   // Refills when empty; false at end of file.
   bool fill() {
     if (pos_ < len_) return true;
     if (eof_) return false;
-    len_ = read_some(fd_.get(), buf_.data(), buf_.size(), "read log file");
+    len_ = file_.read(buf_.data(), buf_.size());
     pos_ = 0;
     eof_ = len_ == 0;
     return !eof_;
@@ -204,7 +171,7 @@ class Input {
   void consume(size_t n) { pos_ += n; }
 
  private:
-  UniqueFd fd_;
+  FileReader file_;
   std::vector<char> buf_;
   size_t pos_ = 0;
   size_t len_ = 0;
@@ -214,7 +181,7 @@ class Input {
 // gunzip, accepting concatenated members as gzip(1) and Go's reader do.
 class GzipSource : public ByteSource {
  public:
-  explicit GzipSource(int fd) : in_(fd) {
+  explicit GzipSource(FileReader file) : in_(std::move(file)) {
     if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
   }
   ~GzipSource() override { inflateEnd(&zs_); }
@@ -256,7 +223,8 @@ class GzipSource : public ByteSource {
 // Streaming zstd; skippable frames (our lastTime header) are skipped by the decoder.
 class ZstdSource : public ByteSource {
  public:
-  explicit ZstdSource(int fd) : in_(fd), dctx_(ZSTD_createDCtx(), &ZSTD_freeDCtx) {
+  explicit ZstdSource(FileReader file)
+      : in_(std::move(file)), dctx_(ZSTD_createDCtx(), &ZSTD_freeDCtx) {
     if (!dctx_) throw std::runtime_error("ZSTD_createDCtx failed");
   }
 
@@ -288,35 +256,42 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 // Reads exactly n bytes at offset; false if the file is shorter.
-bool pread_exact(int fd, unsigned char* buf, size_t n, uint64_t offset) {
-  while (n > 0) {
-    size_t r = pread_some(fd, reinterpret_cast<char*>(buf), n, offset);
-    if (r == 0) return false;
-    buf += r;
-    n -= r;
-    offset += r;
-  }
-  return true;
+bool pread_exact(ReadableFile& file, unsigned char* buf, size_t n, uint64_t offset) {
+  return file.read_at(offset, reinterpret_cast<char*>(buf), n) == n;
 }
 
-std::optional<std::string> read_gzip_extra(int fd) {
+std::unique_ptr<ByteSource> make_byte_source(FileReader file, Codec codec) {
+  switch (codec) {
+    case Codec::kGzip:
+      return std::make_unique<GzipSource>(std::move(file));
+    case Codec::kZstd:
+      return std::make_unique<ZstdSource>(std::move(file));
+    case Codec::kNone:
+      break;
+  }
+  return std::make_unique<PlainSource>(std::move(file));
+}
+
+std::optional<std::string> read_gzip_extra(ReadableFile& file) {
   unsigned char h[12];
-  if (!pread_exact(fd, h, sizeof h, 0)) return std::nullopt;
+  if (!pread_exact(file, h, sizeof h, 0)) return std::nullopt;
   if (h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || (h[3] & 0x04) == 0) return std::nullopt;
   size_t len = size_t{h[10]} | size_t{h[11]} << 8;
   std::string extra(len, '\0');
-  if (!pread_exact(fd, reinterpret_cast<unsigned char*>(extra.data()), len, sizeof h)) return std::nullopt;
+  if (!pread_exact(file, reinterpret_cast<unsigned char*>(extra.data()), len, sizeof h)) {
+    return std::nullopt;
+  }
   return extra;
 }
 
-std::optional<std::string> read_zstd_skippable(int fd) {
+std::optional<std::string> read_zstd_skippable(ReadableFile& file) {
   unsigned char h[8];
-  if (!pread_exact(fd, h, sizeof h, 0)) return std::nullopt;
+  if (!pread_exact(file, h, sizeof h, 0)) return std::nullopt;
   if ((get_le32(h) & 0xFFFFFFF0u) != kSkippableMagic) return std::nullopt;
   size_t len = get_le32(h + 4);
   if (len > kMaxHeaderJson) return std::nullopt;
   std::string payload(len, '\0');
-  if (!pread_exact(fd, reinterpret_cast<unsigned char*>(payload.data()), len, sizeof h)) {
+  if (!pread_exact(file, reinterpret_cast<unsigned char*>(payload.data()), len, sizeof h)) {
     return std::nullopt;
   }
   return payload;
@@ -344,53 +319,51 @@ Codec codec_for_path(std::string_view path) {
 
 void compress_file(const std::string& src, const std::string& dst, Codec codec,
                    int64_t last_time_nanos) {
-  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) throw_errno("open " + src);
-  compress_file(in.get(), dst, codec, last_time_nanos);
-}
-
-void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos,
-                   const std::function<void(size_t)>& on_written) {
-  // O_EXCL and O_NOFOLLOW: a name planted in the log directory is never
-  // written through (temps are unpredictable, see log_directory.h).
-  UniqueFd out(
-      ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
-  if (out.get() < 0) throw_errno("open " + dst);
+  FileSystem& fs = posix_file_system();
+  auto in = fs.open_read(src);
+  fs.remove(dst);
   try {
-    const std::string json = last_time_json(last_time_nanos);
-    Output output{out.get(), dst, on_written};
-    switch (codec) {
-      case Codec::kGzip:
-        gzip_stream(src_fd, output, json);
-        break;
-      case Codec::kZstd:
-        zstd_stream(src_fd, output, json);
-        break;
-      case Codec::kNone:
-        throw std::invalid_argument("compress_file: no codec");
-    }
-    // Synced before the caller renames it into place: a compressed name never
-    // points at data that is not all there.
-    if (::fsync(out.get()) != 0) throw_errno("fsync " + dst);
-    out.close_checked(dst);
+    compress_file(*in, *fs.create_exclusive(dst), codec, last_time_nanos);
   } catch (...) {
-    ::unlink(dst.c_str());
+    fs.remove(dst);
     throw;
   }
+}
+
+void compress_file(ReadableFile& src, WritableFile& out, Codec codec, int64_t last_time_nanos,
+                   const std::function<void(size_t)>& on_written) {
+  const std::string json = last_time_json(last_time_nanos);
+  Output output{out, on_written};
+  switch (codec) {
+    case Codec::kGzip:
+      gzip_stream(src, output, json);
+      break;
+    case Codec::kZstd:
+      zstd_stream(src, output, json);
+      break;
+    case Codec::kNone:
+      throw std::invalid_argument("compress_file: no codec");
+  }
+  // Synced before the caller renames it into place: a compressed name never
+  // points at data that is not all there.
+  out.sync();
+  out.close();
 }
 
 std::optional<int64_t> read_last_time(const std::string& path) {
   Codec codec = codec_for_path(path);
   if (codec == Codec::kNone) return std::nullopt;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return std::nullopt;
-  return read_last_time(fd.get(), codec);
+  try {
+    return read_last_time(*posix_file_system().open_read(path), codec);
+  } catch (const std::system_error&) {
+    return std::nullopt;
+  }
 }
 
-std::optional<int64_t> read_last_time(int fd, Codec codec) {
+std::optional<int64_t> read_last_time(ReadableFile& file, Codec codec) {
   if (codec == Codec::kNone) return std::nullopt;
   try {
-    auto json = codec == Codec::kGzip ? read_gzip_extra(fd) : read_zstd_skippable(fd);
+    auto json = codec == Codec::kGzip ? read_gzip_extra(file) : read_zstd_skippable(file);
     if (!json) return std::nullopt;
     return parse_last_time_json(*json);
   } catch (const std::system_error&) {
@@ -399,21 +372,16 @@ std::optional<int64_t> read_last_time(int fd, Codec codec) {
 }
 
 std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("open " + path);
-  return open_byte_source(fd, codec_for_path(path));
+  return open_byte_source(posix_file_system().open_read(path), codec_for_path(path));
 }
 
-std::unique_ptr<ByteSource> open_byte_source(int fd, Codec codec) {
-  switch (codec) {
-    case Codec::kGzip:
-      return std::make_unique<GzipSource>(fd);
-    case Codec::kZstd:
-      return std::make_unique<ZstdSource>(fd);
-    case Codec::kNone:
-      break;
-  }
-  return std::make_unique<PlainSource>(fd);
+std::unique_ptr<ByteSource> open_byte_source(std::unique_ptr<ReadableFile> file, Codec codec) {
+  ReadableFile& reference = *file;
+  return make_byte_source(FileReader(reference, std::move(file)), codec);
+}
+
+std::unique_ptr<ByteSource> open_byte_source(ReadableFile& file, Codec codec) {
+  return make_byte_source(FileReader(file, nullptr), codec);
 }
 
 }  // namespace logguard

@@ -1,9 +1,7 @@
 #include "logguard/compressor.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -106,35 +104,27 @@ void Compressor::run() {
   for (auto& job : abandoned) finish(job, false);
 }
 
-// Opens the source while its owner pins it, compresses it into the temp
-// (written and synced), and lets the owner put the result in place. Nothing a
-// job does can end the worker.
+// Opens the source through its owner, compresses it into the temp (written
+// and synced), and lets the owner put the result in place (or remove what a
+// failure left). Nothing a job does can end the worker.
 void Compressor::execute(CompressionJob& job) {
-  int fd = -1;
   bool written = false;
   try {
-    bool pinned = job.pin_source([&](const std::string& path) {
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path);
-    });
-    if (pinned) {
+    if (std::unique_ptr<ReadableFile> source = job.open_source()) {
       uint64_t out_bytes = 0;
-      compress_file(fd, job.temp_path, job.codec, job.last_time_nanos, [&](size_t n) {
-        out_bytes += n;
-        pay_for(n);
-      });
+      compress_file(*source, *job.create_temp(), job.codec, job.last_time_nanos,
+                    [&](size_t n) {
+                      out_bytes += n;
+                      pay_for(n);
+                    });
       written = true;
-      struct stat source;
-      if (job.compressed && ::fstat(fd, &source) == 0) {
-        job.compressed(static_cast<uint64_t>(source.st_size), out_bytes);
-      }
+      if (job.compressed) job.compressed(source->size(), out_bytes);
     }
   } catch (const std::exception& e) {
     spdlog::warn("compressor: {} not compressed, the file stays plain: {}", job.temp_path, e.what());
   } catch (...) {
     spdlog::warn("compressor: {} not compressed, the file stays plain", job.temp_path);
   }
-  if (fd >= 0) ::close(fd);
   finish(job, written);
 }
 

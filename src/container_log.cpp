@@ -47,10 +47,10 @@ void ContainerLog::open() {
   open_locked();
 }
 
-std::vector<Record> ContainerLog::tail(size_t max_bytes, const DecompressFn& decompress) {
+std::vector<Record> ContainerLog::tail(size_t max_bytes) {
   std::lock_guard lock(mu_);
   file_.flush();
-  return read_log_tail(fs_, *directory_, max_bytes, decompress);
+  return read_log_tail(fs_, *directory_, max_bytes);
 }
 
 // Someone deleted the log directory under a running container: notice it

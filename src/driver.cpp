@@ -185,8 +185,7 @@ void Driver::reattach() {
       if (sessions_.count(record.fifo)) continue;
     }
     if (!is_fifo(record.fifo)) {
-      ++finished;
-      threads_.spawn([this, record] { finish_orphan(record); });
+      finished += spawn_finish_orphan(record);
       continue;
     }
     Started started;
@@ -194,8 +193,7 @@ void Driver::reattach() {
       started = make_session(record, true);
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot reattach: {}", record.fifo, e.what());
-      ++finished;
-      threads_.spawn([this, record] { finish_orphan(record); });
+      finished += spawn_finish_orphan(record);
       continue;
     }
     {
@@ -220,6 +218,18 @@ void Driver::reattach() {
   if (reattached + finished > 0) {
     spdlog::info("reattached {} logging sessions; finished {} whose container ended meanwhile",
                  reattached, finished);
+  }
+}
+
+// Whether a thread could be started to finish the orphan; if not (out of
+// threads), its record stays for the next start: reattach must not fail.
+bool Driver::spawn_finish_orphan(const SessionRecord& record) {
+  try {
+    threads_.spawn([this, record] { finish_orphan(record); });
+    return true;
+  } catch (const std::system_error& e) {
+    spdlog::error("{}: cannot start a thread to finish the session: {}", record.fifo, e.what());
+    return false;
   }
 }
 
@@ -284,8 +294,10 @@ void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, Re
       if (gauge) gauge->Decrement();
     }
   } following(request.follow && config_.metrics ? &config_.metrics->followers() : nullptr);
+  ReadEnv env;
+  env.fs = &fs_;  // rooted: nothing planted in the log directory is read through
   logguard::read_logs(container_log_dir(config_.root, info.id), log_base_name(info.id), request,
-                      sink, std::move(watch));
+                      sink, std::move(watch), env);
 }
 
 size_t Driver::session_count() {

@@ -35,7 +35,8 @@ int64_t run_queue_wait_nanos() {
 
 }  // namespace
 
-LatencyProbe::LatencyProbe(std::string path, Clock& clock) : path_(std::move(path)), clock_(clock) {}
+LatencyProbe::LatencyProbe(std::string path, Clock& clock, FileSystem& fs)
+    : path_(std::move(path)), clock_(clock), fs_(fs) {}
 
 LatencyProbe::~LatencyProbe() { stop(); }
 
@@ -48,10 +49,13 @@ void LatencyProbe::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-    ::unlink(path_.c_str());
+  if (file_) {
+    close_file();
+    try {
+      fs_.remove(path_);
+    } catch (const std::exception& e) {
+      spdlog::warn("disk probe {}: {}", path_, e.what());
+    }
   }
 }
 
@@ -79,35 +83,65 @@ void LatencyProbe::run() {
   }
 }
 
-// One append + fdatasync; -1 if the probe file cannot be used (logged once).
+// One append + fdatasync; -1 if the probe file cannot be used.
 int64_t LatencyProbe::probe_once() {
   static const std::string block(kProbeBytes, 'p');
-  if (fd_ < 0 || written_ >= kMaxProbeFile) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-                 0600);
-    written_ = 0;
-    if (fd_ < 0) {
-      spdlog::error("disk probe {}: {}; the node write budget cannot adapt", path_,
-                    std::strerror(errno));
-      return -1;
-    }
-  }
+  if ((!file_ || written_ >= kMaxProbeFile) && !open_file()) return -1;
   const int64_t waited_before = run_queue_wait_nanos();
   const int64_t start = clock_.monotonic_nanos();
   started_ = start;
-  bool ok = ::write(fd_, block.data(), block.size()) == static_cast<ssize_t>(block.size()) &&
-            ::fdatasync(fd_) == 0;
+  std::string error;
+  try {
+    file_->append(block);
+    file_->sync();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
   const int64_t wall = clock_.monotonic_nanos() - start;
   const int64_t latency = std::max<int64_t>(0, wall - (run_queue_wait_nanos() - waited_before));
   started_ = 0;
   written_ += block.size();
-  if (!ok) {
-    spdlog::warn("disk probe {}: {}", path_, std::strerror(errno));
-    ::close(fd_);
-    fd_ = -1;
+  if (!error.empty()) {
+    spdlog::warn("disk probe {}: {}", path_, error);
+    close_file();
   }
   return latency;
+}
+
+// Opens the probe file afresh (empty). What the file system refuses under
+// its name (file_system.h: a link, a FIFO, a file with another name) is
+// replaced: its name removed, never what it points at, and the file made
+// anew. A failure is logged once until the file opens again.
+bool LatencyProbe::open_file() {
+  close_file();
+  written_ = 0;
+  try {
+    try {
+      file_ = fs_.open_truncate(path_);
+    } catch (const std::system_error& e) {
+      if (!failing_) spdlog::warn("disk probe: {}; making the file anew", e.what());
+      fs_.remove(path_);
+      file_ = fs_.open_truncate(path_);
+    }
+    failing_ = false;
+    return true;
+  } catch (const std::exception& e) {
+    if (!failing_) {
+      spdlog::error("disk probe {}: {}; the node write budget cannot adapt", path_, e.what());
+    }
+    failing_ = true;
+    return false;
+  }
+}
+
+void LatencyProbe::close_file() {
+  if (!file_) return;
+  std::unique_ptr<WritableFile> file = std::move(file_);
+  try {
+    file->close();
+  } catch (const std::exception& e) {
+    spdlog::warn("disk probe {}: {}", path_, e.what());
+  }
 }
 
 }  // namespace logguard

@@ -174,13 +174,12 @@ void LogDirectory::unqueue(const std::vector<uint64_t>& seqs) {
   }
 }
 
-bool LogDirectory::pin(uint64_t seq, const std::function<void(const std::string&)>& open) {
+std::unique_ptr<ReadableFile> LogDirectory::open_to_compress(uint64_t seq) {
   std::lock_guard lock(mu_);
   size_t index = index_of(seq);
   // While a rescan is pending, entries_ may not match the names on disk.
-  if (needs_rescan_ || index == 0 || entries_[index - 1].form != Codec::kNone) return false;
-  open(path(index, Codec::kNone));
-  return true;
+  if (needs_rescan_ || index == 0 || entries_[index - 1].form != Codec::kNone) return nullptr;
+  return fs_.open_read(path(index, Codec::kNone));
 }
 
 // Renames the synced temp to the file's current index, then removes the

@@ -170,7 +170,8 @@ CompressionJob LogFile::make_job(uint64_t seq, int64_t last_time) {
   job.temp_path = dir_->new_temp_path(seq);
   job.codec = rotation_.codec;
   job.last_time_nanos = last_time;
-  job.pin_source = [dir = dir_, seq](const auto& open) { return dir->pin(seq, open); };
+  job.open_source = [dir = dir_, seq] { return dir->open_to_compress(seq); };
+  job.create_temp = [dir = dir_, temp = job.temp_path] { return dir->create_temp(temp); };
   job.finish = [dir = dir_, seq, temp = job.temp_path, codec = rotation_.codec](bool written) {
     dir->finish_compression(seq, temp, codec, written);
   };

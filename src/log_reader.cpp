@@ -85,9 +85,9 @@ HistoryFile history_file(OpenedLogFile file) {
 
 class ContainerReader {
  public:
-  ContainerReader(InputFiles& files, const std::string& dir, const std::string& base,
+  ContainerReader(FileSystem& fs, const std::string& dir, const std::string& base,
                   const ReadRequest& request, RecordSink& sink, ReadReporter& reporter)
-      : walker_(files, dir, base), request_(request), sink_(sink), reporter_(reporter),
+      : walker_(fs, dir, base), request_(request), sink_(sink), reporter_(reporter),
         delivery_(request, sink, reporter) {}
 
   // Delivers the history as of now; false if reading is over (until passed,
@@ -177,7 +177,7 @@ void ContainerReader::plan_tail(std::vector<HistoryFile>& files, uint64_t want) 
     }
     try {
       if (opened.compressed()) {
-        uint64_t lines = count_lines(*opened.file->decompress(opened.codec));
+        uint64_t lines = count_lines(*open_byte_source(*opened.file, opened.codec));
         file.skip_lines = lines - std::min(lines, want);
         want -= lines - file.skip_lines;
       } else {
@@ -228,7 +228,7 @@ bool ContainerReader::read_compressed(HistoryFile& file) {
       *opened.header_last_time < request_.since_nanos) {
     return true;
   }
-  LineReader reader(opened.file->decompress(opened.codec), 0, opened.path, &reporter_);
+  LineReader reader(open_byte_source(*opened.file, opened.codec), 0, opened.path, &reporter_);
   if (!deliver_lines(reader, delivery_, file.skip_lines)) return false;
   report_truncated(reader);
   return true;
@@ -335,11 +335,11 @@ void read_logs(const std::string& dir, const std::string& base_name, const ReadR
                RecordSink& sink, std::shared_ptr<LogWatch> watch, const ReadEnv& env) {
   LoggingReadReporter logging;
   ReadReporter& reporter = env.reporter ? *env.reporter : logging;
-  InputFiles& files = env.files ? *env.files : posix_input_files();
+  FileSystem& fs = env.fs ? *env.fs : posix_file_system();
   // Subscribed before the history is read, so nothing written meanwhile is missed.
   std::unique_ptr<LogWatch::Subscription> subscription;
   if (request.follow && watch) subscription = watch->subscribe();
-  ContainerReader reader(files, dir, base_name, request, sink, reporter);
+  ContainerReader reader(fs, dir, base_name, request, sink, reporter);
   if (!reader.read_history() || !subscription) return;
   reader.follow(*watch, *subscription);
 }

@@ -1,7 +1,9 @@
 #include "logguard/log_tail.h"
 
 #include <algorithm>
+#include <string>
 
+#include "logguard/compression.h"
 #include "logguard/log_names.h"
 
 namespace logguard {
@@ -22,6 +24,32 @@ std::string tail_of_plain(FileSystem& fs, const std::string& path, size_t max_by
   return bytes;
 }
 
+// The last `max_bytes` of a compressed file's content, from a line start.
+// Decompressed in blocks of which only the end is kept, so a file that
+// inflates to gigabytes costs time here, not memory.
+std::string tail_of_compressed(FileSystem& fs, const std::string& path, Codec codec,
+                               size_t max_bytes) {
+  auto source = open_byte_source(fs.open_read(path), codec);
+  std::string bytes, block(64 * 1024, '\0');
+  bool cut = false;
+  while (size_t n = source->read(block.data(), block.size())) {
+    bytes.append(block, 0, n);
+    if (bytes.size() > max_bytes + block.size()) {
+      bytes.erase(0, bytes.size() - max_bytes);
+      cut = true;
+    }
+  }
+  if (bytes.size() > max_bytes) {
+    bytes.erase(0, bytes.size() - max_bytes);
+    cut = true;
+  }
+  if (cut) {
+    size_t newline = bytes.find('\n');
+    bytes.erase(0, newline == std::string::npos ? bytes.size() : newline + 1);
+  }
+  return bytes;
+}
+
 void append_records(std::string_view bytes, std::vector<Record>& out) {
   while (!bytes.empty()) {
     size_t newline = bytes.find('\n');
@@ -33,15 +61,7 @@ void append_records(std::string_view bytes, std::vector<Record>& out) {
 
 }  // namespace
 
-std::string decompress_file(const std::string& path, Codec codec) {
-  auto source = open_byte_source(path);
-  std::string out, block(64 * 1024, '\0');
-  while (size_t n = source->read(block.data(), block.size())) out.append(block, 0, n);
-  return out;
-}
-
-std::vector<Record> read_log_tail(FileSystem& fs, const LogDirectory& dir, size_t max_bytes,
-                                  const DecompressFn& decompress) {
+std::vector<Record> read_log_tail(FileSystem& fs, const LogDirectory& dir, size_t max_bytes) {
   std::string current = tail_of_plain(fs, dir.current_path(), max_bytes);
   std::string older;
   if (current.size() < max_bytes) {
@@ -49,16 +69,9 @@ std::vector<Record> read_log_tail(FileSystem& fs, const LogDirectory& dir, size_
     auto rotated = dir.rotated();
     if (!rotated.empty()) {
       const auto& newest = rotated.front();
-      if (newest.form == Codec::kNone) {
-        older = tail_of_plain(fs, newest.path, want);
-      } else {
-        older = decompress(newest.path, newest.form);
-        if (older.size() > want) {
-          older.erase(0, older.size() - want);
-          size_t newline = older.find('\n');
-          older.erase(0, newline == std::string::npos ? older.size() : newline + 1);
-        }
-      }
+      older = newest.form == Codec::kNone
+                  ? tail_of_plain(fs, newest.path, want)
+                  : tail_of_compressed(fs, newest.path, newest.form, want);
     }
   }
   std::vector<Record> records;

@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
     NodeGuard guard(guard_config, *log_fs, *engine_fs, directories, write_back, system_clock());
     Compressor compressor;
     compressor.charge_to(guard.budget().join("compressor"));
-    SessionStore store(posix_file_system(), flags.state_dir + "/sessions");
+    // Rooted too: nothing planted in the state directory is followed.
+    auto state_fs = make_posix_file_system(flags.state_dir);
+    SessionStore store(*state_fs, flags.state_dir + "/sessions");
     Driver driver(config, *log_fs, directories, &compressor, &store, &guard);
     // Before the socket answers: the engine must never find a second reader
     // on a FIFO a reattached session reads. Before the guard starts: a

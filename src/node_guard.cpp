@@ -83,7 +83,7 @@ NodeGuard::NodeGuard(NodeGuardConfig config, FileSystem& fs, FileSystem& engine_
                      DiskGuard::SpaceFn space)
     : config_(std::move(config)),
       clock_(clock),
-      budget_(config_.settings, config_.root, write_back, clock, config_.metrics),
+      budget_(config_.settings, config_.root, fs, write_back, clock, config_.metrics),
       disk_(config_.settings, config_.root, fs, directories, config_.metrics, std::move(space)),
       removals_(config_.root, fs, directories, config_.containers_dir, engine_fs,
                 config_.settings.retain_nanos, clock) {}

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <system_error>
+#include <utility>
 
 #include "logguard/file_system.h"
 #include "logguard/posix_file_system.h"
@@ -19,6 +20,14 @@ namespace logguard {
 namespace {
 
 int64_t nanos_of(const timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
+FileId id_of(const struct stat& st) {
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+[[noreturn]] void refuse(const std::string& path, int error, const std::string& why) {
+  throw std::system_error(error, std::generic_category(), "refusing " + path + ": " + why);
+}
 
 struct CloseDir {
   void operator()(DIR* d) const { ::closedir(d); }
@@ -63,6 +72,7 @@ class PosixWritableFile : public WritableFile {
   }
 
   void sync() override {
+    if (dirty_) dirty_->hand_over();
     if (::fdatasync(fd_->get()) != 0) throw_errno("fdatasync " + path_);
     if (dirty_) dirty_->synced();
   }
@@ -92,13 +102,16 @@ class PosixReadableFile : public ReadableFile {
     return pread_full(fd_.get(), buf, n, offset, path_);
   }
 
-  uint64_t size() override {
-    struct stat st {};
-    if (::fstat(fd_.get(), &st) != 0) throw_errno("fstat " + path_);
-    return static_cast<uint64_t>(st.st_size);
-  }
+  uint64_t size() override { return static_cast<uint64_t>(stat().st_size); }
+  FileId id() override { return id_of(stat()); }
 
  private:
+  struct stat stat() {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) throw_errno("fstat " + path_);
+    return st;
+  }
+
   UniqueFd fd_;
   std::string path_;
 };
@@ -122,7 +135,10 @@ class PosixFileSystem : public FileSystem {
   }
 
   std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
-    return open_writable(path, O_TRUNC);
+    auto [fd, st] = open_checked(path, O_WRONLY | O_CREAT, 0640);
+    // Cut only now: O_TRUNC would have cut a planted file before the check.
+    if (st.st_size > 0 && ::ftruncate(fd.get(), 0) != 0) throw_errno("truncate " + path);
+    return std::make_unique<PosixWritableFile>(std::move(fd), path, 0, write_back_);
   }
 
   std::unique_ptr<WritableFile> open_overwrite(const std::string& path) override {
@@ -130,11 +146,16 @@ class PosixFileSystem : public FileSystem {
   }
 
   std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
-    return std::make_unique<PosixReadableFile>(open_at(path, O_RDONLY, 0), path);
+    return std::make_unique<PosixReadableFile>(open_checked(path, O_RDONLY).first, path);
+  }
+
+  std::unique_ptr<WritableFile> create_exclusive(const std::string& path) override {
+    return std::make_unique<PosixWritableFile>(open_at(path, O_WRONLY | O_CREAT | O_EXCL, 0640),
+                                               path, 0, write_back_);
   }
 
   std::string read_all(const std::string& path) override {
-    PosixReadableFile file(open_at(path, O_RDONLY, 0), path);
+    PosixReadableFile file(open_checked(path, O_RDONLY).first, path);
     std::string out;
     char buf[64 * 1024];
     while (size_t n = file.read_at(out.size(), buf, sizeof buf)) out.append(buf, n);
@@ -169,7 +190,7 @@ class PosixFileSystem : public FileSystem {
   }
 
   void truncate(const std::string& path, uint64_t size) override {
-    UniqueFd fd = open_at(path, O_WRONLY, 0);
+    UniqueFd fd = open_checked(path, O_WRONLY).first;
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("truncate " + path);
   }
 
@@ -183,6 +204,12 @@ class PosixFileSystem : public FileSystem {
     auto st = lstat(path);
     if (!st) return std::nullopt;
     return nanos_of(st->st_mtim);
+  }
+
+  std::optional<FileId> file_id(const std::string& path) override {
+    auto st = lstat(path);
+    if (!st) return std::nullopt;
+    return id_of(*st);
   }
 
   EntryType entry_type(const std::string& path) override {
@@ -343,25 +370,34 @@ class PosixFileSystem : public FileSystem {
     UniqueFd d = open_dir(dir);
     UniqueFd fd(::openat(d.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode));
     if (fd.get() < 0) {
-      if (errno == ELOOP) {
-        throw std::system_error(errno, std::generic_category(),
-                                "refusing " + path + ": it is a symbolic link");
-      }
+      if (errno == ELOOP) refuse(path, errno, "it is a symbolic link");
+      if (errno == ENXIO) refuse(path, errno, "not a regular file (a FIFO or a socket?)");
       throw_errno("open " + path);
     }
     return fd;
   }
 
-  std::unique_ptr<WritableFile> open_writable(const std::string& path, int flags) {
-    // O_NONBLOCK: a FIFO planted under the name must fail (ENXIO), not block.
-    UniqueFd fd = open_at(path, flags | O_WRONLY | O_CREAT | O_NONBLOCK, 0640);
+  // Opens (flags: access, O_APPEND, O_CREAT) only what the plugin makes: a
+  // regular file with one name. Checked on the descriptor before anything
+  // is read, written or cut. O_NONBLOCK: a FIFO planted under the name makes
+  // the open fail (ENXIO) or return at once, instead of waiting for its
+  // other end. A second hard link could be a file outside the logs.
+  std::pair<UniqueFd, struct stat> open_checked(const std::string& path, int flags,
+                                                mode_t mode = 0) {
+    UniqueFd fd = open_at(path, flags | O_NONBLOCK, mode);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_errno("fstat " + path);
-    if (!S_ISREG(st.st_mode)) {
-      throw std::system_error(EINVAL, std::generic_category(),
-                              "refusing " + path + ": not a regular file");
+    if (!S_ISREG(st.st_mode)) refuse(path, EINVAL, "not a regular file");
+    if (st.st_nlink > 1) {
+      refuse(path, EMLINK, "it has " + std::to_string(st.st_nlink) +
+                               " hard links (another name may be a file outside the logs)");
     }
     ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+    return {std::move(fd), st};
+  }
+
+  std::unique_ptr<WritableFile> open_writable(const std::string& path, int flags) {
+    auto [fd, st] = open_checked(path, flags | O_WRONLY | O_CREAT, 0640);
     return std::make_unique<PosixWritableFile>(std::move(fd), path,
                                                static_cast<uint64_t>(st.st_size), write_back_);
   }

@@ -1,6 +1,8 @@
 #include "logguard/rotation_walker.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
 #include <utility>
 
 #include "logguard/log_names.h"
@@ -23,13 +25,18 @@ bool same_rotation(const OpenedLogFile& file, const OpenedLogFile& target,
          file.header_last_time == *target_last;
 }
 
-std::optional<OpenedLogFile> open_log_file(InputFiles& files, std::string path, size_t index,
+std::optional<OpenedLogFile> open_log_file(FileSystem& fs, std::string path, size_t index,
                                            Codec codec) {
-  auto file = files.open(path);
-  if (!file) return std::nullopt;
+  std::unique_ptr<ReadableFile> file;
+  try {
+    file = fs.open_read(path);
+  } catch (const std::system_error& e) {
+    if (e.code().value() == ENOENT) return std::nullopt;
+    throw;
+  }
   OpenedLogFile opened{std::move(path), index, codec, std::move(file), {}, std::nullopt};
   opened.id = opened.file->id();
-  if (opened.compressed()) opened.header_last_time = opened.file->header_last_time(codec);
+  if (opened.compressed()) opened.header_last_time = read_last_time(*opened.file, codec);
   return opened;
 }
 
@@ -40,29 +47,29 @@ std::optional<int64_t> last_time_of(OpenedLogFile& file) {
   return last_record_time(*file.file, file.file->size());
 }
 
-RotationWalker::RotationWalker(InputFiles& files, std::string dir, std::string base)
-    : files_(files), dir_(std::move(dir)), base_(std::move(base)),
+RotationWalker::RotationWalker(FileSystem& fs, std::string dir, std::string base)
+    : fs_(fs), dir_(std::move(dir)), base_(std::move(base)),
       current_path_(dir_ + "/" + base_) {}
 
 std::optional<OpenedLogFile> RotationWalker::open_current() {
-  return open_log_file(files_, current_path_, 0, Codec::kNone);
+  return open_log_file(fs_, current_path_, 0, Codec::kNone);
 }
 
-std::optional<FileId> RotationWalker::current_id() { return files_.id(current_path_); }
+std::optional<FileId> RotationWalker::current_id() { return fs_.file_id(current_path_); }
 
 // The file now at rotation `index`. Of a rotation in both forms (a
 // compression finishing) readers take the plain one (log_names.h), so the
 // plain name is tried first.
 std::optional<OpenedLogFile> RotationWalker::open_rotated(size_t index) {
   for (Codec codec : {Codec::kNone, Codec::kGzip, Codec::kZstd}) {
-    auto file = open_log_file(files_, dir_ + "/" + rotated_name(base_, index, codec), index, codec);
+    auto file = open_log_file(fs_, dir_ + "/" + rotated_name(base_, index, codec), index, codec);
     if (file) return file;
   }
   return std::nullopt;
 }
 
 bool RotationWalker::in_place(const OpenedLogFile& file) {
-  auto now = files_.id(file.path);
+  auto now = fs_.file_id(file.path);
   return now && *now == file.id;
 }
 

@@ -19,6 +19,7 @@ using json = nlohmann::json;
 constexpr std::string_view kSessionSuffix = ".session";
 constexpr std::string_view kProgressSuffix = ".progress";
 constexpr std::string_view kTempSuffix = ".tmp";
+constexpr std::string_view kDamagedSuffix = ".damaged";
 constexpr std::string_view kSlotMagic = "LGPROGRESS1";
 
 uint32_t crc_of(std::string_view data) {
@@ -104,7 +105,11 @@ std::optional<SessionProgress> ProgressLog::load() {
   try {
     content = fs_.read_all(path_);
   } catch (const std::system_error& e) {
-    if (e.code().value() != ENOENT) throw;
+    // Unreadable is as good as torn: the session goes on without what it
+    // would have carried over, rather than not at all.
+    if (e.code().value() != ENOENT) {
+      spdlog::warn("{}: unreadable progress, the limiter starts afresh: {}", path_, e.what());
+    }
     return std::nullopt;
   }
   std::optional<Slot> best;
@@ -175,31 +180,54 @@ void SessionStore::remove(const std::string& fifo) {
   fs_.remove(stem + std::string(kProgressSuffix));
 }
 
+SessionRecord SessionStore::read_record(const std::string& path) {
+  json j = json::parse(fs_.read_all(path));
+  SessionRecord r;
+  r.fifo = j.at("fifo").get<std::string>();
+  r.container_id = j.at("container_id").get<std::string>();
+  r.container_name = j.at("container_name").get<std::string>();
+  for (const auto& [k, v] : j.at("opts").items()) r.opts[k] = v.get<std::string>();
+  for (const auto& kv : j.at("attrs")) {
+    r.attrs.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+  }
+  for (const auto& [k, v] : j.at("labels").items()) r.labels[k] = v.get<std::string>();
+  if (!is_container_id(r.container_id)) throw std::invalid_argument("bad container ID");
+  return r;
+}
+
+void SessionStore::set_aside(const std::string& path, const std::string& why) {
+  const std::string aside = path + std::string(kDamagedSuffix);
+  try {
+    fs_.rename(path, aside);
+    spdlog::warn("{}: {}; set aside as {}", path, why, aside);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: {}; skipped (cannot set it aside: {})", path, why, e.what());
+  }
+}
+
 std::vector<SessionRecord> SessionStore::load_all() {
   std::vector<SessionRecord> records;
-  for (const std::string& name : fs_.list_dir(dir_)) {
+  std::vector<std::string> names;
+  try {
+    names = fs_.list_dir(dir_);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: cannot list the sessions to reattach, none is: {}", dir_, e.what());
+    return records;
+  }
+  for (const std::string& name : names) {
     const std::string path = dir_ + "/" + name;
     if (ends_with(name, kTempSuffix)) {
-      fs_.remove(path);  // never renamed into place: the record was not complete
-      continue;
-    }
-    if (!ends_with(name, kSessionSuffix)) continue;
-    try {
-      json j = json::parse(fs_.read_all(path));
-      SessionRecord r;
-      r.fifo = j.at("fifo").get<std::string>();
-      r.container_id = j.at("container_id").get<std::string>();
-      r.container_name = j.at("container_name").get<std::string>();
-      for (const auto& [k, v] : j.at("opts").items()) r.opts[k] = v.get<std::string>();
-      for (const auto& kv : j.at("attrs")) {
-        r.attrs.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+      try {
+        fs_.remove(path);  // never renamed into place: the record was not complete
+      } catch (const std::exception& e) {
+        set_aside(path, std::string("cannot remove an unfinished record: ") + e.what());
       }
-      for (const auto& [k, v] : j.at("labels").items()) r.labels[k] = v.get<std::string>();
-      if (!is_container_id(r.container_id)) throw std::invalid_argument("bad container ID");
-      records.push_back(std::move(r));
-    } catch (const std::exception& e) {
-      spdlog::warn("{}: unreadable session record, forgotten: {}", path, e.what());
-      fs_.remove(path);
+    } else if (ends_with(name, kSessionSuffix)) {
+      try {
+        records.push_back(read_record(path));
+      } catch (const std::exception& e) {
+        set_aside(path, std::string("unreadable session record, not reattached: ") + e.what());
+      }
     }
   }
   return records;

@@ -15,8 +15,9 @@ TagTemplate::~TagTemplate() = default;
 TagTemplate::TagTemplate(TagTemplate&&) noexcept = default;
 TagTemplate& TagTemplate::operator=(TagTemplate&&) noexcept = default;
 
-std::string TagTemplate::execute(const TemplateData& data) const {
-  return tag::execute(*tree_->root, data);
+std::string TagTemplate::execute(const TemplateData& data, Work* work) const {
+  Work local;
+  return tag::execute(*tree_->root, data, work != nullptr ? *work : local);
 }
 
 }  // namespace logguard

@@ -2,11 +2,13 @@
 // parse tree as Go's text/template/exec.go does it.
 #include "tag_template_exec.h"
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "tag_template_bounds.h"
 #include "tag_template_funcs.h"
 #include "tag_template_info.h"
 #include "tag_template_print.h"
@@ -38,17 +40,33 @@ Value zero_of(Param p) {
   }
 }
 
+// f, called at most once however often the result is asked for. Go calls
+// Hostname and ExtraAttributes at every use, but within one execution their
+// result cannot change, and each call costs a system call or a pass over
+// every label and variable, which a loop would repeat a million times. (A
+// failure ends the execution, so it is never asked for twice.)
+template <typename T>
+std::function<T()> called_once(std::function<T()> f) {
+  if (!f) return f;
+  auto memo = std::make_shared<std::optional<T>>();
+  return [f = std::move(f), memo] {
+    if (!*memo) *memo = f();
+    return **memo;
+  };
+}
+
 class Executor {
  public:
-  explicit Executor(const TemplateData& data) : data_(data) {
+  Executor(const TemplateData& data, TagTemplate::Work& work)
+      : data_{data.info, called_once(data.hostname), called_once(data.extra_attributes)},
+        meter_(work) {
     root_ = Value::of_kind(Kind::kInfo);
     vars_.push_back({"$", root_});
   }
 
   std::string run(const Node& root) {
     walk(root_, root);
-    count_step();  // the last action's output counts too
-    return std::move(out_);
+    return std::move(out_).take();
   }
 
  private:
@@ -64,25 +82,19 @@ class Executor {
     throw TemplateError("at <" + node_->source + ">: " + message);
   }
 
-  // ---- statements ----
-  // Go runs a template however long it takes and however much it prints; a
-  // tag that loops that long would hold up StartLogging, so it is refused.
-  static constexpr size_t kMaxSteps = 1'000'000;
-  static constexpr size_t kMaxOutput = 1 << 20;
-  void count_step() {
-    if (++steps_ > kMaxSteps) {
-      throw TemplateError("more than " + std::to_string(kMaxSteps) +
-                          " steps is not supported by logguard");
-    }
-    if (out_.size() > kMaxOutput) {
-      throw TemplateError("a tag longer than " + std::to_string(kMaxOutput) +
-                          " bytes is not supported by logguard");
-    }
+  // ---- work ----
+  // Every value the evaluator hands on is counted with its bytes where it
+  // comes out (a command, an argument, a field, a variable, a range
+  // element), so copies count as often as they are made.
+  Value counted(Value v) {
+    meter_.bytes(footprint(v));
+    return v;
   }
 
+  // ---- statements ----
   Flow walk(const Value& dot, const Node& node) {
     at(node);
-    count_step();
+    meter_.steps();
     switch (node.type) {
       case NodeType::kList:
         for (const auto& child : node.children) {
@@ -96,7 +108,7 @@ class Executor {
         Value v = eval_pipeline(dot, *node.pipe);
         if (node.pipe->decls.empty()) {
           at(node);
-          out_ += format_value(v);
+          format_into(out_, v);
         }
         return Flow::kNormal;
       }
@@ -135,6 +147,7 @@ class Executor {
     const size_t decls = node.pipe->decls.size();
     // One pass of the body; false once {{break}} ends the loop.
     auto iteration = [&](Value index, Value element) {
+      element = counted(std::move(element));
       if (decls > 0) vars_[vars_.size() - 1].value = element;
       if (decls > 1) vars_[vars_.size() - 2].value = std::move(index);
       const Flow flow = walk(element, *node.list);
@@ -184,6 +197,7 @@ class Executor {
       value = std::move(v);
     }
     for (const auto& name : pipe.decls) {
+      meter_.bytes(footprint(*value));
       if (pipe.is_assign) {
         variable(name).value = *value;
       } else {
@@ -193,9 +207,10 @@ class Executor {
     return *value;
   }
 
-  // The innermost variable of that name.
+  // The innermost variable of that name; each one looked past is a step.
   Variable& variable(const std::string& name) {
     for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
+      meter_.steps();
       if (it->name == name) return *it;
     }
     error("undefined variable: " + name);
@@ -206,6 +221,11 @@ class Executor {
   }
 
   Value eval_command(const Value& dot, const Node& cmd, const std::optional<Value>& final) {
+    meter_.steps();
+    return counted(command_value(dot, cmd, final));
+  }
+
+  Value command_value(const Value& dot, const Node& cmd, const std::optional<Value>& final) {
     std::vector<const Node*> words;
     for (const auto& child : cmd.children) words.push_back(child.get());
     const Args args(words);
@@ -285,6 +305,11 @@ class Executor {
 
   Value eval_field(const Value& dot, const std::string& name, const Node& node, Args args,
                    const std::optional<Value>& final, const Value& receiver) {
+    return counted(field_value(dot, name, node, args, final, receiver));
+  }
+
+  Value field_value(const Value& dot, const std::string& name, const Node& node, Args args,
+                    const std::optional<Value>& final, const Value& receiver) {
     if (receiver.kind == Kind::kInvalid || receiver.kind == Kind::kNil) {
       return Value::of_kind(Kind::kInvalid);  // Go's missingkey=default: no value
     }
@@ -380,6 +405,11 @@ class Executor {
 
   // An argument for a parameter of type p (nullopt: no type, a chain's term).
   Value eval_arg(const Value& dot, std::optional<Param> p, const Node& n) {
+    meter_.steps();
+    return counted(arg_value(dot, p, n));
+  }
+
+  Value arg_value(const Value& dot, std::optional<Param> p, const Node& n) {
     at(n);
     switch (n.type) {
       case NodeType::kDot:
@@ -444,18 +474,18 @@ class Executor {
     return v;
   }
 
-  const TemplateData& data_;
+  const TemplateData data_;  // its functions called once (called_once)
+  WorkMeter meter_;
   Value root_;
   std::vector<Variable> vars_;
   const Node* node_ = nullptr;
-  std::string out_;
-  size_t steps_ = 0;
+  ValueText out_{"a tag"};
 };
 
 }  // namespace
 
-std::string execute(const Node& root, const TemplateData& data) {
-  return Executor(data).run(root);
+std::string execute(const Node& root, const TemplateData& data, TagTemplate::Work& work) {
+  return Executor(data, work).run(root);
 }
 
 }  // namespace logguard::tag

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "logguard/tag_template.h"
+#include "tag_template_bounds.h"
 #include "tag_template_strconv.h"
 
 namespace logguard::tag {
@@ -126,39 +127,44 @@ UtcTime parse_created(const std::string& text) {
 
 // ---- fmt ----
 
-std::string format_map(const StringMap& map) {
-  std::string out = "map[";
+void format_map(ValueText& out, const StringMap& map) {
+  out += "map[";
   bool first = true;
   for (const auto& [k, v] : map) {
     if (!first) out += ' ';
     first = false;
-    out += k + ":" + v;
+    out += k;
+    out += ':';
+    out += v;
   }
-  return out + "]";
+  out += ']';
 }
 
-std::string format_strings(const std::vector<std::string>& strings) {
-  std::string out = "[";
+void format_strings(ValueText& out, const std::vector<std::string>& strings) {
+  out += '[';
   for (size_t i = 0; i < strings.size(); ++i) {
     if (i > 0) out += ' ';
     out += strings[i];
   }
-  return out + "]";
+  out += ']';
 }
 
 // ---- encoding/json (escapeHTML off, as Docker's json function sets it) ----
 
-void append_json_string_no_html_escape(std::string& out, std::string_view s) {
+void append_json_string_no_html_escape(ValueText& out, std::string_view s) {
   out += '"';
   size_t i = 0;
+  std::string escape;
   while (i < s.size()) {
     const auto b = static_cast<uint8_t>(s[i]);
     if (b < 0x80) {
-      if (!append_short_escape(out, s[i])) {
+      escape.clear();
+      if (append_short_escape(escape, s[i])) {
+        out += escape;
+      } else {
         if (b < 0x20) {
-          out += "\\u00";
-          out += kHex[b >> 4];
-          out += kHex[b & 0xF];
+          const char control[] = {'\\', 'u', '0', '0', kHex[b >> 4], kHex[b & 0xF]};
+          out += std::string_view(control, sizeof control);
         } else {
           out += static_cast<char>(b);
         }
@@ -172,7 +178,7 @@ void append_json_string_no_html_escape(std::string& out, std::string_view s) {
     } else if (r == 0x2028 || r == 0x2029) {
       out += r == 0x2028 ? "\\u2028" : "\\u2029";
     } else {
-      out.append(s.substr(i, size));
+      out += s.substr(i, size);
     }
     i += size;
   }
@@ -182,6 +188,7 @@ void append_json_string_no_html_escape(std::string& out, std::string_view s) {
 }  // namespace
 
 std::string format_value(const Value& v) {
+  ValueText out;
   switch (v.kind) {
     case Kind::kInvalid: return "<no value>";
     case Kind::kNil: return "<nil>";
@@ -189,8 +196,8 @@ std::string format_value(const Value& v) {
     case Kind::kInt: case Kind::kUint8: return std::to_string(v.integer);
     case Kind::kFloat: return format_float(v.real);
     case Kind::kBool: return v.truth ? "true" : "false";
-    case Kind::kStrings: return format_strings(v.strings);
-    case Kind::kMap: return format_map(v.map);
+    case Kind::kStrings: format_strings(out, v.strings); return std::move(out).take();
+    case Kind::kMap: format_map(out, v.map); return std::move(out).take();
     case Kind::kTime: {
       const UtcTime t = parse_created(v.str);
       return t.date + " " + t.clock + t.fraction + " +0000 UTC";
@@ -200,25 +207,35 @@ std::string format_value(const Value& v) {
   throw TemplateError("printing the whole Info is not supported by logguard");
 }
 
+void format_into(ValueText& out, const Value& v) {
+  switch (v.kind) {
+    case Kind::kString: out += v.str; return;
+    case Kind::kStrings: format_strings(out, v.strings); return;
+    case Kind::kMap: format_map(out, v.map); return;
+    default: out += format_value(v);  // short, or refused
+  }
+}
+
 std::string sprint(const std::vector<Value>& args) {
-  std::string out;
+  ValueText out;
   bool previous_string = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const bool is_string = args[i].kind == Kind::kString;
     if (i > 0 && !is_string && !previous_string) out += ' ';
-    out += format_value(args[i]);
+    format_into(out, args[i]);
     previous_string = is_string;
   }
-  return out;
+  return std::move(out).take();
 }
 
 std::string sprintln(const std::vector<Value>& args) {
-  std::string out;
+  ValueText out;
   for (size_t i = 0; i < args.size(); ++i) {
     if (i > 0) out += ' ';
-    out += format_value(args[i]);
+    format_into(out, args[i]);
   }
-  return out + "\n";
+  out += '\n';
+  return std::move(out).take();
 }
 
 std::string eval_args(std::vector<Value>& args) {
@@ -230,14 +247,14 @@ std::string eval_args(std::vector<Value>& args) {
 }
 
 std::string to_json(const Value& v) {
-  std::string out;
+  ValueText out;
   switch (v.kind) {
     case Kind::kInvalid:
     case Kind::kNil:
       return "null";
     case Kind::kString:
       append_json_string_no_html_escape(out, v.str);
-      return out;
+      return std::move(out).take();
     case Kind::kInt:
     case Kind::kUint8:
       return std::to_string(v.integer);
@@ -247,15 +264,16 @@ std::string to_json(const Value& v) {
       return v.truth ? "true" : "false";
     case Kind::kStrings:
       if (v.is_nil) return "null";
-      out = "[";
+      out += '[';
       for (size_t i = 0; i < v.strings.size(); ++i) {
         if (i > 0) out += ',';
         append_json_string_no_html_escape(out, v.strings[i]);
       }
-      return out + "]";
+      out += ']';
+      return std::move(out).take();
     case Kind::kMap: {
       if (v.is_nil) return "null";
-      out = "{";
+      out += '{';
       bool first = true;
       for (const auto& [key, value] : v.map) {
         if (!first) out += ',';
@@ -264,7 +282,8 @@ std::string to_json(const Value& v) {
         out += ':';
         append_json_string_no_html_escape(out, value);
       }
-      return out + "}";
+      out += '}';
+      return std::move(out).take();
     }
     case Kind::kTime: {
       const UtcTime t = parse_created(v.str);

@@ -8,12 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "tag_template_bounds.h"
 #include "tag_template_value.h"
 
 namespace logguard::tag {
 
 // Go's fmt %v of one value (fmt.Fprint of a single operand).
 std::string format_value(const Value& v);
+// The same, appended to out (refused as soon as out grows past its bound).
+void format_into(ValueText& out, const Value& v);
 
 // fmt.Sprint: a space between operands when neither is a string.
 std::string sprint(const std::vector<Value>& args);

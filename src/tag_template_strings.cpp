@@ -1,7 +1,10 @@
 // The string functions of the tag template (tag_template_strings.h).
 #include "tag_template_strings.h"
 
+#include <algorithm>
+
 #include "logguard/tag_template.h"
+#include "tag_template_bounds.h"
 #include "tag_template_funcs.h"
 #include "tag_template_strconv.h"
 #include "unicode_case.h"
@@ -12,14 +15,16 @@ namespace {
 // Go's strings.Map over runes; invalid bytes come out as U+FFFD.
 template <typename F>
 std::string map_runes(std::string_view s, F&& mapping) {
-  std::string out;
-  out.reserve(s.size());
+  ValueText out;
+  std::string rune;
   for (size_t i = 0; i < s.size();) {
     auto [r, size] = decode_rune(s, i);
-    append_rune(out, mapping(r));
+    rune.clear();
+    append_rune(rune, mapping(r));
+    out += rune;
     i += size;
   }
-  return out;
+  return std::move(out).take();
 }
 
 bool is_ascii(std::string_view s) {
@@ -34,6 +39,7 @@ bool is_ascii(std::string_view s) {
 template <typename F>
 std::string map_case(std::string_view s, F&& mapping) {
   if (is_ascii(s)) {
+    check_value_size(s.size());
     std::string out(s);
     for (char& c : out) c = static_cast<char>(mapping(static_cast<unsigned char>(c)));
     return out;
@@ -52,17 +58,6 @@ bool is_separator(char32_t r) {
   return is_space(r);
 }
 
-// Go panics on a negative count; a count beyond what a log tag could use
-// would make Go allocate it: both are refused.
-std::string repeat_space(int64_t count) {
-  constexpr int64_t kLimit = 1 << 20;
-  if (count < 0) throw CallError{"strings: negative Repeat count"};
-  if (count > kLimit) {
-    throw TemplateError("pad by more than " + std::to_string(kLimit) +
-                        " spaces is not supported by logguard");
-  }
-  return std::string(static_cast<size_t>(count), ' ');
-}
 
 }  // namespace
 
@@ -80,9 +75,18 @@ std::string title(std::string_view s) {
 
 std::vector<std::string> split(std::string_view s, std::string_view sep) {
   std::vector<std::string> out;
+  // The pieces are counted before any is made: one-byte pieces cost a string
+  // object each, far more than their byte (an invalid byte becomes U+FFFD,
+  // three bytes).
   if (sep.empty()) {  // one element per UTF-8 sequence; the last is the rest as is
-    size_t runes = 0;
-    for (size_t i = 0; i < s.size(); i += decode_rune(s, i).second) ++runes;
+    size_t runes = 0, bytes = 0;
+    for (size_t i = 0; i < s.size(); ++runes) {
+      auto [r, size] = decode_rune(s, i);
+      bytes += r == 0xFFFD ? 3 : size;
+      i += size;
+    }
+    check_value_size(bytes + runes * sizeof(std::string));
+    out.reserve(runes);
     size_t i = 0;
     for (size_t k = 0; k + 1 < runes; ++k) {
       auto [r, size] = decode_rune(s, i);
@@ -92,6 +96,12 @@ std::vector<std::string> split(std::string_view s, std::string_view sep) {
     if (runes > 0) out.emplace_back(s.substr(i));
     return out;
   }
+  size_t pieces = 1;
+  for (size_t at = s.find(sep); at != std::string_view::npos; at = s.find(sep, at + sep.size())) {
+    ++pieces;
+  }
+  check_value_size(s.size() + pieces * sizeof(std::string));
+  out.reserve(pieces);
   size_t start = 0;
   while (true) {
     const size_t at = s.find(sep, start);
@@ -104,19 +114,27 @@ std::vector<std::string> split(std::string_view s, std::string_view sep) {
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
+  ValueText out;
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += sep;
     out += items[i];
   }
-  return out;
+  return std::move(out).take();
 }
 
 std::string pad(const std::string& s, int64_t before, int64_t after) {
   if (s.empty()) return "";
-  std::string padded = repeat_space(before);
-  const std::string trailer = repeat_space(after);
-  return padded + s + trailer;
+  if (before < 0 || after < 0) throw CallError{"strings: negative Repeat count"};  // Go panics
+  // Sized before it is made; a count may be near 2^63, so each is capped first.
+  const auto capped = [](int64_t n) { return std::min<uint64_t>(n, kMaxValueBytes + 1); };
+  const uint64_t size = s.size() + capped(before) + capped(after);
+  check_value_size(size);
+  std::string padded;
+  padded.reserve(size);
+  padded.append(static_cast<size_t>(before), ' ');
+  padded += s;
+  padded.append(static_cast<size_t>(after), ' ');
+  return padded;
 }
 
 std::string truncate(const std::string& s, int64_t n) {
@@ -129,7 +147,7 @@ std::string truncate(const std::string& s, int64_t n) {
 
 // template.HTMLEscapeString.
 std::string html_escape(std::string_view s) {
-  std::string out;
+  ValueText out;
   for (char c : s) {
     switch (c) {
       case '\0': out += "\xEF\xBF\xBD"; break;
@@ -141,12 +159,12 @@ std::string html_escape(std::string_view s) {
       default: out += c;
     }
   }
-  return out;
+  return std::move(out).take();
 }
 
 // url.QueryEscape.
 std::string query_escape(std::string_view s) {
-  std::string out;
+  ValueText out;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -155,12 +173,11 @@ std::string query_escape(std::string_view s) {
     } else if (c == ' ') {
       out += '+';
     } else {
-      out += '%';
-      out += "0123456789ABCDEF"[u >> 4];
-      out += "0123456789ABCDEF"[u & 0xF];
+      const char escape[] = {'%', "0123456789ABCDEF"[u >> 4], "0123456789ABCDEF"[u & 0xF]};
+      out += std::string_view(escape, sizeof escape);
     }
   }
-  return out;
+  return std::move(out).take();
 }
 
 }  // namespace logguard::tag

@@ -1,8 +1,9 @@
 // The string functions of the tag template: Docker's upper, lower, title,
 // split, join, pad and truncate (Go's strings package over UTF-8, with Go
 // 1.19's Unicode 13 case tables) and Go's html and urlquery escapers. Failures
-// Go reports as a panic throw CallError; a pad logguard refuses throws
-// TemplateError. Private to the tag template.
+// Go reports as a panic throw CallError; a result longer than a value may be
+// (tag_template_bounds.h) throws TemplateError before it is made. Private to
+// the tag template.
 #pragma once
 
 #include <cstdint>

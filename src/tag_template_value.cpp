@@ -35,4 +35,13 @@ bool is_true(const Value& v) {
   return false;
 }
 
+uint64_t footprint(const Value& v) {
+  // A map entry is a tree node: two strings and the node's links and colour.
+  constexpr uint64_t kMapEntry = 2 * sizeof(std::string) + 4 * sizeof(void*);
+  uint64_t bytes = v.str.size();
+  for (const auto& s : v.strings) bytes += sizeof(std::string) + s.size();
+  for (const auto& [key, value] : v.map) bytes += kMapEntry + key.size() + value.size();
+  return bytes;
+}
+
 }  // namespace logguard::tag

@@ -69,4 +69,9 @@ std::string type_name(const Value& v);
 // Go's template truth: non-empty, non-zero, true, any struct.
 bool is_true(const Value& v);
 
+// The memory the value holds: its bytes, and for each string of a list or
+// map the string object around them (what a split into one-byte pieces
+// costs is mostly that).
+uint64_t footprint(const Value& v);
+
 }  // namespace logguard::tag

@@ -42,6 +42,8 @@ struct WriteBack::Core {
   std::atomic<double> service_rate{0};
   std::mutex mu;
   std::condition_variable cv;
+  std::condition_variable handed;            // a chunk was handed over, or the thread stopped
+  bool running = false;                      // guarded by mu: the thread hands chunks over
   bool kicked = false;                       // guarded by mu
   bool stopping = false;                     // guarded by mu
   std::deque<std::shared_ptr<File>> queue;   // guarded by mu: files with bytes not handed over
@@ -68,6 +70,17 @@ void WriteBack::File::wrote(uint64_t bytes) {
   } else if (before - handed_ < kDueBytes && written_ - handed_ >= kDueBytes) {
     core_->kick();
   }
+}
+
+void WriteBack::File::hand_over() {
+  std::unique_lock lock(core_->mu);
+  const uint64_t target = written_;
+  if (handed_ >= target || !core_->running) return;
+  urgent_ = true;
+  core_->kick();
+  core_->handed.wait_for(lock, std::chrono::nanoseconds(kHandOverNanos),
+                         [&] { return handed_ >= target || !core_->running; });
+  urgent_ = false;
 }
 
 void WriteBack::File::synced() {
@@ -122,7 +135,8 @@ int64_t WriteBack::Core::step() {
         continue;
       }
       const int64_t due_at = f.dirty_since_ + kDueNanos;
-      if (!file && (f.closed_ || f.written_ - f.handed_ >= kDueBytes || now >= due_at)) {
+      const bool due = f.closed_ || f.urgent_ || f.written_ - f.handed_ >= kDueBytes;
+      if (!file && (due || now >= due_at)) {
         file = *it;
         it = queue.erase(it);
         continue;
@@ -155,6 +169,7 @@ int64_t WriteBack::Core::step() {
   }
   if (pace && still_there) pace->charge(length);
   settle(file);
+  handed.notify_all();
   return 0;
 }
 
@@ -165,6 +180,10 @@ WriteBack::WriteBack(Clock& clock, Flush flush, Linked linked)
 WriteBack::~WriteBack() { stop(); }
 
 void WriteBack::start() {
+  {
+    std::lock_guard lock(core_->mu);
+    core_->running = true;
+  }
   std::promise<void> exited;
   exited_ = exited.get_future();
   thread_ = std::thread([core = core_, exited = std::move(exited)]() mutable {
@@ -187,8 +206,10 @@ void WriteBack::stop() {
   {
     std::lock_guard lock(core_->mu);
     core_->stopping = true;
+    core_->running = false;
     core_->kick();
   }
+  core_->handed.notify_all();
   if (!thread_.joinable()) return;
   // A chunk handed to a disk that does not answer may never return; the
   // thread owns what it uses, so it can be left behind.

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "logguard/clock.h"
+#include "logguard/file_system.h"
 #include "logguard/latency_probe.h"
 #include "logguard/metrics.h"
 #include "logguard/node_budget.h"
@@ -26,10 +27,10 @@ namespace logguard {
 
 class BudgetGuard {
  public:
-  // root: the log root (the probe's file lives there). metrics: where probe
-  // latencies go; may be null.
-  BudgetGuard(const NodeSettings& settings, const std::string& root, WriteBack& write_back,
-              Clock& clock, Metrics* metrics);
+  // root: the log root, fs its file system (the probe's file lives there).
+  // metrics: where probe latencies go; may be null.
+  BudgetGuard(const NodeSettings& settings, const std::string& root, FileSystem& fs,
+              WriteBack& write_back, Clock& clock, Metrics* metrics);
   ~BudgetGuard();
 
   // Starts and stops the probe (auto mode).

@@ -21,6 +21,9 @@
 #include <string>
 #include <string_view>
 
+#include "logguard/file_system.h"
+#include "logguard/unique_fd.h"
+
 namespace logguard {
 
 enum class Codec { kNone, kGzip, kZstd };
@@ -41,27 +44,28 @@ std::string_view codec_extension(Codec codec);
 // The codec a file name's extension says, kNone for anything else.
 Codec codec_for_path(std::string_view path);
 
-// Streams src into dst (created or truncated; the caller renames it into
-// place) with the given codec, then fsyncs dst. Throws std::system_error on
-// I/O errors. Never loads the whole file into memory.
-// A last_time_nanos <= 0 means unknown: the header then carries no lastTime
-// (gzip without FEXTRA, zstd without the skippable frame).
+// Streams src (an open file, so a caller can open it while it holds a lock
+// that keeps its name from changing) into `out`, a new empty file
+// (FileSystem::create_exclusive), with the given
+// codec, then syncs and closes it; the caller renames it into place, or
+// removes it after a failure. Throws std::system_error on I/O errors. Never
+// loads the whole file into memory. A last_time_nanos <= 0 means unknown:
+// the header then carries no lastTime (gzip without FEXTRA, zstd without the
+// skippable frame). on_written, if set, is called after each piece of output
+// with its size; it may wait (pacing by the node's write budget). The output
+// reaches the disk as the file system's write-back hands it over.
+void compress_file(ReadableFile& src, WritableFile& out, Codec codec, int64_t last_time_nanos,
+                   const std::function<void(size_t)>& on_written = {});
+// Same from path to path, on posix_file_system() (dst is replaced): for
+// tools and tests.
 void compress_file(const std::string& src, const std::string& dst, Codec codec,
                    int64_t last_time_nanos);
-// Same, reading from an open descriptor (left open), so a caller can open the
-// source while it holds a lock that keeps the file's name from changing. dst
-// must not exist (it is created with O_EXCL, never through a link).
-// on_written, if set, is called after each piece of output with its size;
-// it may wait (pacing by the node's write budget). Output is handed to the
-// disk every MiB as it is written.
-void compress_file(int src_fd, const std::string& dst, Codec codec, int64_t last_time_nanos,
-                   const std::function<void(size_t)>& on_written = {});
 
 // The lastTime recorded in a compressed file's header, read without
 // decompressing; nullopt if absent, unreadable or the file is plain.
+std::optional<int64_t> read_last_time(ReadableFile& file, Codec codec);
+// Same, by path on posix_file_system(), the codec from the name.
 std::optional<int64_t> read_last_time(const std::string& path);
-// Same, from an open descriptor (read with pread; left open) of the given codec.
-std::optional<int64_t> read_last_time(int fd, Codec codec);
 
 // Sequential bytes of one log file, decompressed when its name says so.
 class ByteSource {
@@ -72,10 +76,13 @@ class ByteSource {
   virtual size_t read(char* buf, size_t n) = 0;
 };
 
-// Opens path for reading; the codec comes from codec_for_path(path).
+// The bytes of a file from its start, decompressed as `codec` says. The
+// source reads the file by offset: any number of sources may read one file.
+std::unique_ptr<ByteSource> open_byte_source(std::unique_ptr<ReadableFile> file, Codec codec);
+// Same over a file that outlives the source.
+std::unique_ptr<ByteSource> open_byte_source(ReadableFile& file, Codec codec);
+// Opens path on posix_file_system(), the codec from codec_for_path(path).
 // Throws std::system_error (e.g. ENOENT) if it cannot be opened.
 std::unique_ptr<ByteSource> open_byte_source(const std::string& path);
-// Same, over an already open descriptor (takes ownership of fd).
-std::unique_ptr<ByteSource> open_byte_source(int fd, Codec codec);
 
 }  // namespace logguard

@@ -2,10 +2,13 @@
 // the whole plugin, at idle I/O priority and nice 19, so compression never
 // competes with the containers' writes for the disk or the CPU.
 //
-// The owner of a file (LogFile) stays in charge of its names: a job pins the
-// source while the worker opens it, and decides at the end where the result
-// goes. That way rotation never waits for a compression, and a file renamed
-// (.1 -> .2) or deleted while it is compressed is still handled correctly.
+// The owner of a file (LogFile) stays in charge of its names and opens its
+// files (through its rooted FileSystem, so nothing planted in a log
+// directory is read or written through): a job opens the source while the
+// owner keeps it from being renamed, and the owner decides at the end where
+// the result goes. That way rotation never waits for a compression, and a
+// file renamed (.1 -> .2) or deleted while it is compressed is still handled
+// correctly.
 #pragma once
 
 #include <condition_variable>
@@ -19,7 +22,9 @@
 #include <thread>
 
 #include "logguard/compression.h"
+#include "logguard/file_system.h"
 #include "logguard/node_budget.h"
+#include "logguard/unique_fd.h"
 
 namespace logguard {
 
@@ -30,11 +35,12 @@ struct CompressionJob {
   Codec codec = Codec::kGzip;
   // Time of the file's last record for the header; <= 0 if unknown.
   int64_t last_time_nanos = 0;
-  // Calls open(path) with the source's current path while the owner holds the
-  // lock that keeps the file from being renamed, so what gets opened is this
-  // job's file. Returns false (open not called) if the file is gone or no
-  // longer needs compressing.
-  std::function<bool(const std::function<void(const std::string& path)>& open)> pin_source;
+  // Opens the source while the owner holds the lock that keeps it from being
+  // renamed, so what gets opened is this job's file. Null if the file is
+  // gone or no longer needs compressing.
+  std::function<std::unique_ptr<ReadableFile>()> open_source;
+  // Creates temp_path, which must not exist, never through a link.
+  std::function<std::unique_ptr<WritableFile>()> create_temp;
   // Called exactly once for every accepted job, on the worker: written=true
   // after temp_path was completely written and synced, false if the job failed
   // or was dropped at stop(). The owner renames the temp into place or removes it.

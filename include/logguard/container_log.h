@@ -37,7 +37,7 @@ class ContainerLog {
   void open();
   // The newest records (log_tail.h), for a session reattaching after a
   // restart. Call after open().
-  std::vector<Record> tail(size_t max_bytes, const DecompressFn& decompress = decompress_file);
+  std::vector<Record> tail(size_t max_bytes);
   // Appends whole encoded records, then makes them visible to readers.
   // Throws on I/O errors; records not yet written stay buffered in LogFile
   // (up to a bound).

@@ -74,6 +74,7 @@ class Driver : public LiveSessions {
   // still exists is read again (nothing lost, nothing repeated); one that is
   // gone means the container ended meanwhile: its files are finished
   // (rotated ones compressed) and the session forgotten. Call before serving.
+  // Never throws: a session it cannot go on with is logged and left.
   void reattach();
   // Validates the options, opens the FIFO and the container's log, and starts
   // reading. Throws DriverError (bad options, a File that is not the
@@ -104,6 +105,7 @@ class Driver : public LiveSessions {
   std::shared_ptr<ContainerLog> acquire_log(const std::string& container_id,
                                             const std::string& container_name,
                                             const RotationOptions& rotation);
+  bool spawn_finish_orphan(const SessionRecord& record);
   void finish_orphan(const SessionRecord& record);
   void forget(const std::string& fifo_path, const Session* session);
   void check_fifo_path(const std::string& fifo_path) const;

@@ -1,6 +1,13 @@
-// FileSystem: the seam for the files of the log root (as LevelDB's Env). The
-// real one is POSIX; tests use an in-memory one that can fail or "crash" at
-// any step, which is how rotation's and reattach's crash safety are proven.
+// FileSystem: the seam for the files of the log root (as LevelDB's Env):
+// every file the plugin writes, reads back or compresses there goes through
+// it. The real one is POSIX; tests use an in-memory one that can fail or
+// "crash" at any step, which is how rotation's and reattach's crash safety
+// are proven.
+//
+// Files are opened only if they are what the plugin makes: a regular file
+// with one name. A symbolic link, a FIFO, a device, a directory or a file
+// with another hard link (which could be a file outside the logs) is
+// refused with an error naming it, and left untouched.
 //
 // Errors are reported by throwing std::system_error (errno-style codes), so
 // the callers' happy path stays linear; every thread catches at its top.
@@ -14,7 +21,17 @@
 #include <string_view>
 #include <vector>
 
+#include "logguard/unique_fd.h"
+
 namespace logguard {
+
+// Which file: equal for the same file whatever its names, and never equal
+// for two files both alive (an inode number is reused only once freed).
+struct FileId {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  friend bool operator==(const FileId&, const FileId&) = default;
+};
 
 class WritableFile {
  public:
@@ -24,7 +41,9 @@ class WritableFile {
   // Writes all of data at offset (for files opened by open_overwrite or
   // open_truncate; an appending file appends whatever the offset).
   virtual void write_at(uint64_t offset, std::string_view data) = 0;
-  virtual void sync() = 0;  // fdatasync
+  // fdatasync; what the write-back still holds is handed over first, at its
+  // pace, so a sync does not push a burst at the disk.
+  virtual void sync() = 0;
   virtual void close() = 0;
   // Whether no name links to the file any more (someone deleted it): one
   // fstat, where looking its path up again walks every component.
@@ -38,6 +57,8 @@ class ReadableFile {
   virtual size_t read_at(uint64_t offset, char* buf, size_t n) = 0;
   // The size now (a file being appended to grows).
   virtual uint64_t size() = 0;
+  // Which file this is, whatever is renamed or deleted meanwhile.
+  virtual FileId id() = 0;
 };
 
 // What a directory entry is, without following a symbolic link.
@@ -55,13 +76,17 @@ class FileSystem {
   virtual ~FileSystem() = default;
   // Opens for appending, creating with mode 0640 if missing; never truncates.
   virtual std::unique_ptr<WritableFile> open_append(const std::string& path) = 0;
-  // Opens for writing, truncating (for temporaries that are renamed into place).
+  // Opens for writing, truncating (for temporaries that are renamed into
+  // place, and the probe file); what was there is checked before it is cut.
   virtual std::unique_ptr<WritableFile> open_truncate(const std::string& path) = 0;
   // Opens for writing in place with write_at, creating it if missing; never
   // truncates.
   virtual std::unique_ptr<WritableFile> open_overwrite(const std::string& path) = 0;
   // Opens for reading; throws std::system_error (ENOENT if missing).
   virtual std::unique_ptr<ReadableFile> open_read(const std::string& path) = 0;
+  // Creates path, which must not exist (EEXIST), for writing (the
+  // compressor's temps: nothing planted there can be one).
+  virtual std::unique_ptr<WritableFile> create_exclusive(const std::string& path) = 0;
   // Whole-file read; for small files and tests.
   virtual std::string read_all(const std::string& path) = 0;
   virtual void rename(const std::string& from, const std::string& to) = 0;
@@ -75,6 +100,9 @@ class FileSystem {
   // Last modification, Unix nanoseconds; nullopt if missing.
   virtual std::optional<int64_t> modified_nanos(const std::string& path) = 0;
   virtual EntryType entry_type(const std::string& path) = 0;
+  // Which file the name holds (a symbolic link is not followed); nullopt if
+  // the name does not exist.
+  virtual std::optional<FileId> file_id(const std::string& path) = 0;
   // Names (not paths) of the entries in dir; empty if dir is missing.
   virtual std::vector<std::string> list_dir(const std::string& dir) = 0;
   // The regular files in dir (not links) with their sizes and times;
@@ -121,6 +149,9 @@ class FileSystemWrapper : public FileSystem {
   std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
     return target_.open_read(path);
   }
+  std::unique_ptr<WritableFile> create_exclusive(const std::string& path) override {
+    return target_.create_exclusive(path);
+  }
   std::string read_all(const std::string& path) override { return target_.read_all(path); }
   void rename(const std::string& from, const std::string& to) override { target_.rename(from, to); }
   void remove(const std::string& path) override { target_.remove(path); }
@@ -133,6 +164,9 @@ class FileSystemWrapper : public FileSystem {
     return target_.modified_nanos(path);
   }
   EntryType entry_type(const std::string& path) override { return target_.entry_type(path); }
+  std::optional<FileId> file_id(const std::string& path) override {
+    return target_.file_id(path);
+  }
   std::vector<std::string> list_dir(const std::string& dir) override { return target_.list_dir(dir); }
   std::optional<std::vector<FileEntry>> list_files(const std::string& dir) override {
     return target_.list_files(dir);
@@ -150,7 +184,8 @@ class FileSystemWrapper : public FileSystem {
   FileSystem& target_;
 };
 
-// The real file system.
+// The real file system, not rooted: links are not followed in a path's last
+// component only (posix_file_system.h makes rooted ones).
 FileSystem& posix_file_system();
 
 }  // namespace logguard

@@ -9,17 +9,24 @@
 // out. On a machine short of CPU that wait can be hundreds of milliseconds,
 // and writing fewer logs would not shorten it: the budget must not be cut
 // for it.
+//
+// The probe file is opened through a FileSystem, so whatever is planted
+// under its name (a hard link to a file elsewhere, a FIFO, a symbolic link)
+// is never written through or waited on: the name is removed (what it
+// pointed at stays untouched) and the file made anew.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "logguard/clock.h"
+#include "logguard/file_system.h"
 
 namespace logguard {
 
@@ -27,7 +34,8 @@ class LatencyProbe {
  public:
   static constexpr int64_t kPeriodNanos = 200'000'000;
 
-  LatencyProbe(std::string path, Clock& clock);
+  // fs: the log root's (rooted) file system, which path is in.
+  LatencyProbe(std::string path, Clock& clock, FileSystem& fs);
   ~LatencyProbe();
   void start();
   void stop();
@@ -41,17 +49,21 @@ class LatencyProbe {
  private:
   void run();
   int64_t probe_once();
+  bool open_file();
+  void close_file();
 
   std::string path_;
   Clock& clock_;
+  FileSystem& fs_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;               // guarded by mu_
   std::vector<int64_t> completed_;      // guarded by mu_
   std::atomic<int64_t> started_{0};     // monotonic start of the probe under way, 0 if none
   std::thread thread_;
-  int fd_ = -1;
+  std::unique_ptr<WritableFile> file_;  // the probe thread's
   uint64_t written_ = 0;
+  bool failing_ = false;  // the last open failed (reported once)
 };
 
 }  // namespace logguard

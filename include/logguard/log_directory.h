@@ -75,10 +75,14 @@ class LogDirectory {
   // The temporary a compression of `seq` writes: unpredictable, so nothing
   // planted in the directory can be one.
   std::string new_temp_path(uint64_t seq) const;
-  // Calls open(path) with the plain file `seq` while holding the lock that
-  // keeps it from being renamed; false (open not called) if it is gone,
-  // already compressed, or the names are in doubt.
-  bool pin(uint64_t seq, const std::function<void(const std::string& path)>& open);
+  // Opens the plain file `seq` while holding the lock that keeps it from
+  // being renamed; null if it is gone, already compressed, or the names are
+  // in doubt. Throws std::system_error if it cannot be opened.
+  std::unique_ptr<ReadableFile> open_to_compress(uint64_t seq);
+  // Creates a compression's temp (new_temp_path), which must not exist.
+  std::unique_ptr<WritableFile> create_temp(const std::string& temp) {
+    return fs_.create_exclusive(temp);
+  }
   // Puts a finished compression in place (written=true: temp is complete and
   // synced) or throws the temp away.
   void finish_compression(uint64_t seq, const std::string& temp, Codec codec, bool written);

@@ -23,7 +23,7 @@
 #include <string>
 
 #include "logguard/json_record.h"
-#include "logguard/log_input.h"
+#include "logguard/file_system.h"
 #include "logguard/log_watch.h"
 #include "logguard/read_reporter.h"
 
@@ -52,7 +52,7 @@ class RecordSink {
 
 // Where reading gets its files and tells what it skipped.
 struct ReadEnv {
-  InputFiles* files = nullptr;       // null: the real files (posix_input_files())
+  FileSystem* fs = nullptr;          // null: posix_file_system()
   ReadReporter* reporter = nullptr;  // null: the plugin's log (LoggingReadReporter)
 };
 

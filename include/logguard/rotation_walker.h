@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "logguard/compression.h"
-#include "logguard/log_input.h"
+#include "logguard/file_system.h"
 
 namespace logguard {
 
@@ -34,7 +34,7 @@ struct OpenedLogFile {
   std::string path;  // the name it was opened under
   size_t index = 0;  // 0: the current file; N: rotation N
   Codec codec = Codec::kNone;
-  std::unique_ptr<InputFile> file;
+  std::unique_ptr<ReadableFile> file;
   FileId id;
   std::optional<int64_t> header_last_time;  // compressed: its header's lastTime
 
@@ -47,7 +47,9 @@ std::optional<int64_t> last_time_of(OpenedLogFile& file);
 
 class RotationWalker {
  public:
-  RotationWalker(InputFiles& files, std::string dir, std::string base);
+  // Opens and looks files up through fs (a name that is not a plain file of
+  // the log is refused: file_system.h); a missing name is a gap.
+  RotationWalker(FileSystem& fs, std::string dir, std::string base);
 
   const std::string& current_path() const { return current_path_; }
   // The current file; nullopt if it does not exist (no log yet, or a
@@ -81,7 +83,7 @@ class RotationWalker {
                                          std::optional<int64_t> target_last);
   bool settled(std::optional<FileId> before);
 
-  InputFiles& files_;
+  FileSystem& fs_;
   std::string dir_;
   std::string base_;
   std::string current_path_;

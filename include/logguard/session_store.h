@@ -54,8 +54,8 @@ struct SessionProgress {
 class ProgressLog {
  public:
   ProgressLog(FileSystem& fs, std::string path);
-  // The newest intact slot, nullopt if none. Call before the first save of
-  // a file that may exist.
+  // The newest intact slot, nullopt if none (or if the file is unreadable:
+  // logged). Call before the first save of a file that may exist.
   std::optional<SessionProgress> load();
   // Throws std::system_error on I/O errors.
   void save(const SessionProgress& progress);
@@ -78,7 +78,12 @@ class SessionStore {
   void save(const SessionRecord& record);
   // Forgets a session (both files); missing files are fine.
   void remove(const std::string& fifo);
-  // Every intact record; torn temporaries and unreadable records are removed.
+  // Every intact record; torn temporaries are removed. Never throws: an
+  // entry that is damaged (unreadable, not a regular file, not a record, a
+  // temporary that cannot be removed) is logged and renamed aside to
+  // <name>.damaged, where it stays for a person to look at and is never
+  // read again; if even that fails (a read-only directory) it is skipped.
+  // A directory that cannot be listed holds no sessions.
   std::vector<SessionRecord> load_all();
   std::unique_ptr<ProgressLog> progress(const std::string& fifo);
 
@@ -87,6 +92,9 @@ class SessionStore {
   static std::string key(const std::string& fifo);
 
  private:
+  SessionRecord read_record(const std::string& path);
+  void set_aside(const std::string& path, const std::string& why);
+
   FileSystem& fs_;
   std::string dir_;
 };

@@ -29,15 +29,24 @@
 // .LogPath (the engine sends plugins ""), methods of .ContainerCreated, the
 // whole Info as a value ({{.}}, {{json .}}), complex, imaginary, hex-float and
 // underscored number literals, non-ASCII letters outside quotes in actions,
-// pad by more than 1 MiB, a ContainerCreated that is not UTC RFC 3339, and
-// (where Go would go on for as long as it takes) nesting deeper than 100
-// levels, more than a million steps, or a result longer than 1 MiB.
+// a ContainerCreated that is not UTC RFC 3339, and nesting deeper than 100
+// levels.
+//
+// Where Go would go on for as long as it takes and let its values grow as
+// big as they get, one execution is bounded (the constants below): every
+// value it makes (a string from pad, print, join, html, urlquery, json,
+// upper..., a list from split, the tag itself) is checked as it grows, before
+// its memory is taken; the steps it takes and the bytes of the values it
+// makes, copies or reads are counted, and over a bound it fails ("... is not
+// supported by logguard"). Together these bound its time and memory.
 //
 // Errors name the problem as Go does ("function \"nope\" not defined",
 // "at <.Nope>: can't evaluate field Nope in type *logger.Info"), without Go's
 // "template: log-tag:1:" prefix, which logguard's own prefix replaces.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,6 +74,24 @@ struct TemplateData {
 
 class TagTemplate {
  public:
+  // Bounds of one execution, far above any real tag: Docker's documented
+  // tags ({{.ImageName}}/{{.Name}}/{{.ID}}) are tens of bytes, and the tag
+  // goes into every record of the container, so a tag of a MiB would make
+  // every log line a MiB. A value, the tag included, is at most 1 MiB (what
+  // logguard allowed the tag before these bounds); an execution takes at most
+  // a million steps (a node walked, an argument evaluated, a variable looked
+  // past; a real tag takes tens) and makes, copies or reads at most 16 MiB of
+  // values (sixteen values of the largest size; a real tag, a few KiB).
+  static constexpr size_t kMaxValueBytes = size_t{1} << 20;
+  static constexpr uint64_t kMaxSteps = 1'000'000;
+  static constexpr uint64_t kMaxBytesMoved = uint64_t{16} << 20;
+
+  // What an execution took, counted as it went (also when it failed).
+  struct Work {
+    uint64_t steps = 0;
+    uint64_t bytes = 0;  // of values made, copied or read
+  };
+
   // Throws TemplateError for text Go would not parse, or that uses a feature
   // logguard does not support.
   explicit TagTemplate(std::string_view text);
@@ -73,8 +100,9 @@ class TagTemplate {
   TagTemplate& operator=(TagTemplate&&) noexcept;
 
   // Throws TemplateError where Go's Execute fails (unknown field, wrong
-  // argument count or type, index out of range, ...).
-  std::string execute(const TemplateData& data) const;
+  // argument count or type, index out of range, ...) or a bound is passed.
+  // `work`, if given, gets what the execution took.
+  std::string execute(const TemplateData& data, Work* work = nullptr) const;
 
   struct Tree;  // the parsed template (src/tag_template_tree.h)
 

@@ -53,6 +53,7 @@ class WriteBack {
   static constexpr uint64_t kChunkBytes = 256 * 1024;
   static constexpr uint64_t kDueBytes = 16 * 1024;
   static constexpr int64_t kDueNanos = 5'000'000'000;
+  static constexpr int64_t kHandOverNanos = 30'000'000'000;
 
   // Hands [offset, offset + length) of fd to the disk and returns once it is
   // written. The real one is sync_file_range; failures only lose pacing.
@@ -99,6 +100,11 @@ class WriteBack::File : public std::enable_shared_from_this<File> {
  public:
   // The writer appended `bytes` at the end.
   void wrote(uint64_t bytes);
+  // Waits (at most kHandOverNanos) until what was written so far is handed
+  // to the disk, at the write-back's pace, ahead of other files; at once if
+  // the write-back does not run. For a writer about to fdatasync: the sync
+  // then finds little left to write.
+  void hand_over();
   // The writer's own fdatasync put everything written on disk.
   void synced();
   // No more writes; what is dirty is still handed over, then the descriptor
@@ -118,6 +124,7 @@ class WriteBack::File : public std::enable_shared_from_this<File> {
   bool queued_ = false;        // in the core's queue
   int64_t dirty_since_ = 0;    // when it was last queued
   bool closed_ = false;
+  bool urgent_ = false;        // a writer waits in hand_over()
 };
 
 // The real Flush and Linked.

@@ -247,12 +247,10 @@ TEST(Compression, GzipReportsEachMemberAsWritten) {
   TempDir dir;
   const std::string data = JavaLogGenerator(8).lines(kGzipMemberInput * 3 / 2);
   write_file(dir / "l", data);
-  const int fd = ::open((dir / "l").c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
+  FileSystem& files = posix_file_system();
   std::vector<size_t> pieces;
-  compress_file(fd, dir / "l.gz", Codec::kGzip, kLastTime,
-                [&](size_t n) { pieces.push_back(n); });
-  ::close(fd);
+  compress_file(*files.open_read(dir / "l"), *files.create_exclusive(dir / "l.gz"), Codec::kGzip,
+                kLastTime, [&](size_t n) { pieces.push_back(n); });
   ASSERT_EQ(pieces.size(), 2u);
   EXPECT_EQ(pieces[0] + pieces[1], fs::file_size(dir / "l.gz"));
 }
@@ -294,17 +292,15 @@ TEST(Compression, ReadLastTimeOfPlainMissingOrGarbageIsNullopt) {
   EXPECT_EQ(read_last_time(dir / "bad.zst"), std::nullopt);
 }
 
-TEST(Compression, ReadsLastTimeFromAnOpenDescriptor) {
+TEST(Compression, ReadsLastTimeFromAnOpenFile) {
   TempDir dir;
   write_file(dir / "l", "{}\n");
   for (Codec c : {Codec::kGzip, Codec::kZstd}) {
     const std::string out = dir / ("l" + std::string(codec_extension(c)));
     compress_file(dir / "l", out, c, kLastTime);
-    const int fd = ::open(out.c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    EXPECT_EQ(read_last_time(fd, c), kLastTime);
-    EXPECT_EQ(read_last_time(fd, Codec::kNone), std::nullopt);
-    ::close(fd);
+    auto file = posix_file_system().open_read(out);
+    EXPECT_EQ(read_last_time(*file, c), kLastTime);
+    EXPECT_EQ(read_last_time(*file, Codec::kNone), std::nullopt);
   }
 }
 

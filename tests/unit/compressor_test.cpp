@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -16,6 +18,7 @@
 
 #include "logguard/file_system.h"
 #include "logguard/log_file.h"
+#include "logguard/posix_file_system.h"
 #include "logguard/log_names.h"
 #include "test_util.h"
 
@@ -50,12 +53,12 @@ CompressionJob job_for(const std::string& src, const std::string& temp, Probe& p
   job.temp_path = temp;
   job.codec = Codec::kGzip;
   job.last_time_nanos = 1'700'000'000'000'000'000;
-  job.pin_source = [src, &probe, while_pinned](const auto& open) {
+  job.open_source = [src, &probe, while_pinned] {
     probe.pinned = true;
     if (while_pinned) while_pinned();
-    open(src);
-    return true;
+    return posix_file_system().open_read(src);
   };
+  job.create_temp = [temp] { return posix_file_system().create_exclusive(temp); };
   job.finish = [&probe](bool written) {
     if (probe.finish_calls++ == 0) probe.finished.set_value(written);
   };
@@ -160,6 +163,61 @@ TEST(Compressor, StopFinishesWaitingJobsUnwrittenAndRefusesMore) {
   Probe late;
   EXPECT_FALSE(compressor.submit(job_for(dir / "l", dir / "t3", late)));
   compressor.stop();  // idempotent
+}
+
+// Holds the jobs a LogFile submits, for a test to run when it is ready.
+class HeldJobs : public CompressionQueue {
+ public:
+  bool submit(CompressionJob job) override {
+    jobs.push_back(std::move(job));
+    return true;
+  }
+  std::deque<CompressionJob> jobs;
+};
+
+// Something with write access to the log root replaces a rotated file
+// before the worker gets to it: with a hard link or a symbolic link to a
+// file outside the logs, or with a FIFO. The worker refuses it: no copy of
+// the outside file is compressed into the logs, nothing waits on the FIFO,
+// and the worker goes on.
+TEST(Compressor, RefusesWhatIsPlantedAtARotatedName) {
+  QuietLogs quiet;
+  for (const std::string kind : {"hard link", "symbolic link", "FIFO"}) {
+    SCOPED_TRACE(kind);
+    TempDir dir;
+    const std::string root = dir / "logs", outside = dir / "outside";
+    const std::string secret = "{\"log\":\"not a log\\n\"}\n";
+    std::ofstream(outside) << secret;
+    auto files = make_posix_file_system(root);
+    const std::string base = "abc-json.log", rotated = root + "/c/" + base + ".1";
+    HeldJobs held;
+    LogDirectories dirs(*files);
+    LogFile file(*files, dirs.acquire(root + "/c", base), {2000, 3, Codec::kGzip}, &held,
+                 nullptr);
+    file.open();
+    for (int i = 0; held.jobs.empty() && i < 1000; ++i) {
+      file.append("{\"log\":\"line " + std::to_string(i) + "\\n\",\"time\":\"t\"}\n", i);
+    }
+    ASSERT_FALSE(held.jobs.empty());
+    testing::plant(kind, outside, rotated);
+
+    Compressor compressor;
+    Probe probe;
+    CompressionJob job = std::move(held.jobs.front());
+    job.finish = [finish = job.finish, &probe](bool written) {
+      finish(written);
+      probe.finished.set_value(written);
+    };
+    ASSERT_TRUE(compressor.submit(std::move(job)));
+    auto done = probe.finished.get_future();
+    ASSERT_EQ(done.wait_for(10s), std::future_status::ready);
+    EXPECT_FALSE(done.get());
+    EXPECT_FALSE(fs::exists(rotated + ".gz"));
+    EXPECT_EQ(fs::file_size(outside), secret.size());
+    for (const auto& entry : fs::directory_iterator(root + "/c")) {  // no temp left either
+      EXPECT_TRUE(entry.path() == rotated || entry.path() == root + "/c/" + base) << entry.path();
+    }
+  }
 }
 
 // The whole path on the real file system: rotation on the write path,

@@ -371,6 +371,50 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
                                      "wrote 200, dropped none"});
 }
 
+// A hard link planted at the container's log name (its other name may be
+// any file of the filesystem) is refused with a clear error and left as it
+// was: StartLogging fails, nothing crashes.
+TEST_F(DriverTest, AHardLinkAtTheLogNameIsRefused) {
+  testing::QuietLogs quiet;
+  const fs::path outside = dir_ / "outside";
+  std::ofstream(outside) << "not a log\n";
+  fs::create_directories(log_path().parent_path());
+  fs::create_hard_link(outside, log_path());
+  auto fifo = make_fifo("h");
+  try {
+    driver_->start_logging(fifo, info("/web"));
+    ADD_FAILURE() << "logged into a hard-linked file";
+  } catch (const DriverError& e) {
+    EXPECT_NE(std::string(e.what()).find("hard links"), std::string::npos) << e.what();
+  }
+  std::ifstream in(outside);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "not a log\n");
+}
+
+// Damaged entries in the state directory (a directory under a record's or
+// a temporary's name, a record that is not JSON) are set aside; the other
+// sessions are reattached. They used to make the plugin exit at every start.
+TEST_F(DriverTest, DamagedStateEntriesDoNotStopAReattach) {
+  testing::QuietLogs quiet;
+  const fs::path state = dir_ / "state";
+  SessionStore store(posix_file_system(), state.string());
+  make_driver(posix_file_system(), &store);
+  auto fifo = make_fifo("a");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(0, 100));
+  driver_->stop_logging(fifo);
+  driver_->shutdown();
+  fs::create_directories(state / "x.session");
+  fs::create_directories(state / "y.session.tmp");
+  std::ofstream(state / "z.session") << "{not json";
+  make_driver(posix_file_system(), &store);
+  ASSERT_NO_THROW(driver_->reattach());
+  EXPECT_EQ(driver_->session_count(), 1u);
+  engine_write(numbered(100, 200));
+  driver_->stop_logging(fifo);
+  EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 200));
+}
+
 // Containers started by kubelet get the link node log collectors look for;
 // a restarted plugin makes it again if it went.
 TEST_F(DriverTest, KubeletContainersGetTheirLogLinkAtStartAndReattach) {

@@ -100,6 +100,16 @@ class FakeFileSystem : public FileSystem {
     return std::make_unique<File>(this, inode);
   }
 
+  std::unique_ptr<WritableFile> create_exclusive(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    mutate();
+    require_dir(parent(path), path);
+    if (files_.count(path)) throw std::system_error(EEXIST, std::generic_category(), path);
+    auto& inode = files_[path];
+    inode = std::make_shared<std::string>();
+    return std::make_unique<File>(this, inode);
+  }
+
   std::unique_ptr<WritableFile> open_overwrite(const std::string& path) override {
     return open_append(path);  // this fake's files append on append() and overwrite on write_at()
   }
@@ -192,6 +202,14 @@ class FakeFileSystem : public FileSystem {
     return it->second->size();
   }
 
+  std::optional<FileId> file_id(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    check_alive();
+    auto it = files_.find(path);
+    if (it == files_.end()) return std::nullopt;
+    return id_of(it->second);
+  }
+
   std::vector<std::string> list_dir(const std::string& dir) override {
     std::lock_guard lock(mu_);
     check_alive();
@@ -250,6 +268,7 @@ class FakeFileSystem : public FileSystem {
       std::lock_guard lock(fs_->mu_);
       return inode_->size();
     }
+    FileId id() override { return id_of(inode_); }
 
    private:
     FakeFileSystem* fs_;
@@ -293,6 +312,10 @@ class FakeFileSystem : public FileSystem {
     std::shared_ptr<std::string> inode_;
   };
 
+  // An inode's identity: its address, stable while anything holds it.
+  static FileId id_of(const std::shared_ptr<std::string>& inode) {
+    return FileId{0, reinterpret_cast<uintptr_t>(inode.get())};
+  }
   static std::string parent(const std::string& path) {
     size_t slash = path.rfind('/');
     return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);

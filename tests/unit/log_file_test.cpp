@@ -93,12 +93,13 @@ class FakeQueue : public CompressionQueue {
   void run_one(FileSystem& fs, const std::function<void()>& between = {}) {
     CompressionJob job = std::move(jobs.front());
     jobs.pop_front();
-    std::string data;
-    bool pinned = job.pin_source([&](const std::string& p) { data = fs.read_all(p); });
-    if (!pinned) {
+    std::unique_ptr<ReadableFile> source = job.open_source();
+    if (!source) {
       job.finish(false);
       return;
     }
+    std::string data(source->size(), '\0');
+    data.resize(source->read_at(0, data.data(), data.size()));
     if (between) between();
     try {
       auto out = fs.open_truncate(job.temp_path);

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -404,26 +405,51 @@ TEST_F(LogReaderTest, FollowDeliversNewRecordsAndEndsAfterClose) {
   EXPECT_EQ(sink.indices(), range(0, 60));
 }
 
+// What is planted at a log's name (a hard link to a file elsewhere, a
+// symbolic link, a FIFO) is refused: never read into `docker logs`, never
+// waited on. The reader fails with an error naming it.
+TEST_F(LogReaderTest, WhatIsPlantedAtALogNameIsNeverRead) {
+  const fs::path outside = dir_ / "outside";
+  append_to(outside, record_line(999));  // a record, which a reader would deliver
+  for (const std::string kind : {"hard link", "symbolic link", "FIFO"}) {
+    SCOPED_TRACE(kind);
+    append_to(path(".1"), records(0, 5));
+    append_to(path(), records(5, 10));
+    const fs::path planted = kind == "FIFO" ? path(".1") : path();
+    fs::remove(planted);
+    if (kind == "hard link") fs::create_hard_link(outside, planted);
+    if (kind == "symbolic link") fs::create_symlink(outside, planted);
+    if (kind == "FIFO") {
+      ASSERT_EQ(::mkfifo(planted.c_str(), 0600), 0);
+    }
+    CollectingSink sink;
+    try {
+      read_logs(dir_, kBase, {}, sink, nullptr);
+      ADD_FAILURE() << "read through it";
+    } catch (const std::system_error& e) {
+      EXPECT_NE(std::string(e.what()).find("refusing " + planted.string()), std::string::npos)
+          << e.what();
+    }
+    for (int i : sink.indices()) EXPECT_NE(i, 999);
+    fs::remove(path());
+    fs::remove(path(".1"));
+  }
+  EXPECT_EQ(fs::file_size(outside), record_line(999).size());
+}
+
 // Real files, counting how many are open at once.
-class CountingInputFiles : public InputFiles {
+class CountingFileSystem : public FileSystemWrapper {
  public:
-  std::vector<std::string> list_dir(const std::string& dir) override {
-    return posix_input_files().list_dir(dir);
-  }
-  std::unique_ptr<InputFile> open(const std::string& path) override {
-    auto file = posix_input_files().open(path);
-    if (!file) return nullptr;
-    return std::make_unique<Counted>(std::move(file), open_);
-  }
-  std::optional<FileId> id(const std::string& path) override {
-    return posix_input_files().id(path);
+  CountingFileSystem() : FileSystemWrapper(posix_file_system()) {}
+  std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
+    return std::make_unique<Counted>(target().open_read(path), open_);
   }
   int open_now() const { return open_.load(); }
 
  private:
-  class Counted : public InputFile {
+  class Counted : public ReadableFile {
    public:
-    Counted(std::unique_ptr<InputFile> file, std::atomic<int>& open)
+    Counted(std::unique_ptr<ReadableFile> file, std::atomic<int>& open)
         : file_(std::move(file)), open_(open) {
       ++open_;
     }
@@ -433,15 +459,9 @@ class CountingInputFiles : public InputFiles {
     }
     uint64_t size() override { return file_->size(); }
     FileId id() override { return file_->id(); }
-    std::unique_ptr<ByteSource> decompress(Codec codec) override {
-      return file_->decompress(codec);
-    }
-    std::optional<int64_t> header_last_time(Codec codec) override {
-      return file_->header_last_time(codec);
-    }
 
    private:
-    std::unique_ptr<InputFile> file_;
+    std::unique_ptr<ReadableFile> file_;
     std::atomic<int>& open_;
   };
   std::atomic<int> open_{0};
@@ -451,11 +471,11 @@ class CountingInputFiles : public InputFiles {
 // disk: once read, a history file is closed.
 TEST_F(LogReaderTest, AFollowerKeepsOnlyTheFileItFollowsOpen) {
   write_mixed_history();
-  CountingInputFiles files;
+  CountingFileSystem files;
   auto watch = LogWatch::create();
   CollectingSink sink;
   auto done = std::async(std::launch::async, [&] {
-    read_logs(dir_, kBase, {.follow = true}, sink, watch, {.files = &files});
+    read_logs(dir_, kBase, {.follow = true}, sink, watch, {.fs = &files});
   });
   for (int i = 0; i < 500 && sink.indices().size() < 40; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

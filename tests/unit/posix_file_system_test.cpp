@@ -2,6 +2,7 @@
 // symbolic link is ever followed.
 #include "logguard/posix_file_system.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -158,9 +159,83 @@ TEST_F(PlantedLinks, RemovingALinkRemovesTheLinkNotItsTarget) {
 
 TEST_F(PlantedLinks, AFifoIsNotOpenedAsALogFile) {
   std::filesystem::create_directories(root_ + "/c1");
-  ASSERT_EQ(::mkfifo((root_ + "/c1/c1-json.log").c_str(), 0600), 0);
-  // O_WRONLY on a FIFO without a reader would block: it must fail instead.
+  const std::string log = root_ + "/c1/c1-json.log";
+  ASSERT_EQ(::mkfifo(log.c_str(), 0600), 0);
+  // Opening a FIFO waits for its other end: each open must fail instead.
+  EXPECT_THROW(fs_->open_append(log), std::system_error);
+  EXPECT_THROW(fs_->open_truncate(log), std::system_error);
+  EXPECT_THROW(fs_->open_overwrite(log), std::system_error);
+  EXPECT_THROW(fs_->open_read(log), std::system_error);
+  EXPECT_THROW(fs_->read_all(log), std::system_error);
+  EXPECT_THROW(fs_->truncate(log, 0), std::system_error);
+  // Also with its other end open (then opening it would not wait).
+  const int reader = ::open(log.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  EXPECT_THROW(fs_->open_append(log), std::system_error);
+  ::close(reader);
+}
+
+// A second name of a file may be anywhere on the filesystem (say
+// /etc/shadow, for a hard link planted at a log's name): such a file is
+// neither written, cut nor read.
+TEST_F(PlantedLinks, AHardLinkedFileIsNeitherWrittenCutNorRead) {
+  std::filesystem::create_directories(root_ + "/c1");
+  const std::string log = root_ + "/c1/c1-json.log";
+  ASSERT_EQ(::link((victim_ + "/passwd").c_str(), log.c_str()), 0);
+  try {
+    fs_->open_append(log);
+    ADD_FAILURE() << "appended to a hard-linked file";
+  } catch (const std::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("hard links"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(fs_->open_truncate(log), std::system_error);
+  EXPECT_THROW(fs_->open_overwrite(log), std::system_error);
+  EXPECT_THROW(fs_->truncate(log, 0), std::system_error);
+  EXPECT_THROW(fs_->open_read(log), std::system_error);
+  EXPECT_THROW(fs_->read_all(log), std::system_error);
+  EXPECT_EQ(victim_content(), "precious\n");
+  // Its name can still be removed (the other one keeps the file).
+  fs_->remove(log);
+  EXPECT_EQ(victim_content(), "precious\n");
+  fs_->open_append(log)->append("mine\n");
+  EXPECT_EQ(fs_->read_all(log), "mine\n");
+}
+
+TEST_F(PlantedLinks, ADirectoryIsNotOpenedAsAFile) {
+  std::filesystem::create_directories(root_ + "/c1/c1-json.log");
+  EXPECT_THROW(fs_->open_read(root_ + "/c1/c1-json.log"), std::system_error);
+  EXPECT_THROW(fs_->read_all(root_ + "/c1/c1-json.log"), std::system_error);
   EXPECT_THROW(fs_->open_append(root_ + "/c1/c1-json.log"), std::system_error);
+}
+
+// The compressor's temps: made new, never over anything, never through a link.
+TEST_F(PlantedLinks, AnExclusiveFileIsOnlyEverANewOne) {
+  std::filesystem::create_directories(root_ + "/c1");
+  const std::string temp = root_ + "/c1/temp";
+  fs_->create_exclusive(temp)->append("x");
+  EXPECT_THROW(fs_->create_exclusive(temp), std::system_error);  // exists
+  ::symlink((victim_ + "/new").c_str(), (root_ + "/c1/planted").c_str());
+  EXPECT_THROW(fs_->create_exclusive(root_ + "/c1/planted"), std::system_error);
+  EXPECT_FALSE(std::filesystem::exists(victim_ + "/new"));
+  ::symlink(victim_.c_str(), (root_ + "/c2").c_str());
+  EXPECT_THROW(fs_->create_exclusive(root_ + "/c2/new"), std::system_error);
+  EXPECT_FALSE(std::filesystem::exists(victim_ + "/new"));
+}
+
+// Which file a name holds, without following a link; the same as the open
+// file's own, whatever it is renamed to.
+TEST(PosixFileSystem, FileIdsNameFilesNotLinks) {
+  testing::TempDir tmp;
+  auto fs = make_posix_file_system(tmp.path());
+  fs->open_append(tmp / "a")->append("a");
+  auto file = fs->open_read(tmp / "a");
+  ASSERT_TRUE(fs->file_id(tmp / "a"));
+  EXPECT_EQ(*fs->file_id(tmp / "a"), file->id());
+  fs->rename(tmp / "a", tmp / "b");
+  EXPECT_EQ(*fs->file_id(tmp / "b"), file->id());
+  EXPECT_EQ(fs->file_id(tmp / "a"), std::nullopt);
+  fs->create_symlink("b", tmp / "link");
+  EXPECT_NE(*fs->file_id(tmp / "link"), file->id());
 }
 
 }  // namespace

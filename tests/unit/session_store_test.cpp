@@ -3,13 +3,21 @@
 #include "logguard/session_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "fake_file_system.h"
+#include "logguard/posix_file_system.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
 
 using testing::FakeFileSystem;
+using testing::QuietLogs;
+using testing::TempDir;
 
 const std::string kDir = "/state/sessions";
 const std::string kFifo = "/run/docker/logging/" + std::string(64, 'e');
@@ -63,11 +71,103 @@ TEST(SessionStore, ACrashWhileSavingLeavesNoRecordOrAWholeOne) {
   }
 }
 
-TEST(SessionStore, AnUnreadableRecordIsForgotten) {
+TEST(SessionStore, ADamagedRecordIsSetAside) {
+  QuietLogs quiet;
   FakeFileSystem fs;
   fs.put(kDir + "/abc.session", "{not json");
-  EXPECT_TRUE(SessionStore(fs, kDir).load_all().empty());
+  fs.put(kDir + "/def.session", R"({"fifo": "/f", "container_id": "not an ID"})");
+  SessionStore store(fs, kDir);
+  store.save(record());
+  auto all = store.load_all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].fifo, kFifo);
+  // Kept for a person to look at, never read again.
+  EXPECT_EQ(fs.files()[kDir + "/abc.session.damaged"], "{not json");
+  EXPECT_TRUE(fs.exists(kDir + "/def.session.damaged"));
   EXPECT_FALSE(fs.exists(kDir + "/abc.session"));
+  EXPECT_EQ(store.load_all().size(), 1u);
+}
+
+// Entries no save makes: directories under a record's or a temporary's
+// name. Loading used to throw on them (unlink of a directory), and the
+// plugin exited at every start.
+TEST(SessionStore, EntriesThatAreNotFilesAreSetAsideNotThrown) {
+  QuietLogs quiet;
+  TempDir dir;
+  auto fs = make_posix_file_system(dir.path());
+  const std::string sessions = dir / "sessions";
+  SessionStore store(*fs, sessions);
+  store.save(record());
+  std::filesystem::create_directories(sessions + "/a.session/inside");
+  std::filesystem::create_directories(sessions + "/b.tmp");
+  ASSERT_EQ(::mkfifo((sessions + "/c.session").c_str(), 0600), 0);  // read, it would block
+  std::vector<SessionRecord> all;
+  ASSERT_NO_THROW(all = store.load_all());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].fifo, kFifo);
+  EXPECT_TRUE(std::filesystem::is_directory(sessions + "/a.session.damaged/inside"));
+  EXPECT_TRUE(std::filesystem::is_directory(sessions + "/b.tmp.damaged"));
+  EXPECT_TRUE(std::filesystem::is_fifo(sessions + "/c.session.damaged"));
+}
+
+// Refuses every change, as a read-only state directory does.
+class ReadOnlyFileSystem : public FileSystemWrapper {
+ public:
+  using FileSystemWrapper::FileSystemWrapper;
+  std::unique_ptr<WritableFile> open_append(const std::string& path) override { refuse(path); }
+  std::unique_ptr<WritableFile> open_truncate(const std::string& path) override { refuse(path); }
+  std::unique_ptr<WritableFile> open_overwrite(const std::string& path) override {
+    refuse(path);
+  }
+  void rename(const std::string& from, const std::string&) override { refuse(from); }
+  void remove(const std::string& path) override { refuse(path); }
+  void create_dirs(const std::string& dir) override { refuse(dir); }
+
+ private:
+  [[noreturn]] static void refuse(const std::string& path) {
+    throw std::system_error(EROFS, std::generic_category(), path);
+  }
+};
+
+TEST(SessionStore, AReadOnlyDirectoryIsStillRead) {
+  QuietLogs quiet;
+  FakeFileSystem fs;
+  SessionStore(fs, kDir).save(record());
+  fs.put(kDir + "/abc.session", "{not json");
+  fs.put(kDir + "/torn.session.tmp", "{");
+  ReadOnlyFileSystem read_only(fs);
+  std::vector<SessionRecord> all;
+  ASSERT_NO_THROW(all = SessionStore(read_only, kDir).load_all());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].fifo, kFifo);
+  EXPECT_TRUE(fs.exists(kDir + "/abc.session"));  // skipped, left as it was
+  EXPECT_TRUE(fs.exists(kDir + "/torn.session.tmp"));
+}
+
+TEST(SessionStore, ADirectoryThatCannotBeListedHoldsNoSessions) {
+  QuietLogs quiet;
+  FakeFileSystem fs;
+  SessionStore(fs, kDir).save(record());
+  struct Unlistable : FileSystemWrapper {
+    using FileSystemWrapper::FileSystemWrapper;
+    std::vector<std::string> list_dir(const std::string& dir) override {
+      throw std::system_error(EACCES, std::generic_category(), "opendir " + dir);
+    }
+  } unlistable(fs);
+  std::vector<SessionRecord> all{record()};
+  ASSERT_NO_THROW(all = SessionStore(unlistable, kDir).load_all());
+  EXPECT_TRUE(all.empty());
+}
+
+TEST(ProgressLog, AnUnreadableProgressIsNoneNotAFailure) {
+  QuietLogs quiet;
+  TempDir dir;
+  auto fs = make_posix_file_system(dir.path());
+  std::filesystem::create_directories(dir / "x.progress");
+  ProgressLog log(*fs, dir / "x.progress");
+  std::optional<SessionProgress> loaded = progress(1);
+  ASSERT_NO_THROW(loaded = log.load());
+  EXPECT_FALSE(loaded.has_value());
 }
 
 TEST(ProgressLog, TheNewestIntactSlotWins) {

@@ -61,9 +61,7 @@ struct Process {
         limiter(limits),
         pump({kFifo, &stream, log.get(), &limiter, progress.get(), &clock, nullptr}) {
     log->open();
-    if (reattach) pump.reattach(log->tail(1 << 20, [&fs](const std::string& p, Codec) {
-      return fs.read_all(p);
-    }));
+    if (reattach) pump.reattach(log->tail(1 << 20));
   }
 
   LogDirectories dirs;

@@ -343,7 +343,7 @@ TEST(TagTemplate, RefusesWhatItCannotRenderExactly) {
       {"{{.Nämé}}",
        "non-ASCII characters outside quotes in an action are not supported by logguard"},
       {"{{pad .Name 2000000 0}}",
-       "pad by more than 1048576 spaces is not supported by logguard"},
+       "a value longer than 1048576 bytes is not supported by logguard"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(error_of(c.text), c.expected) << c.text;
@@ -359,13 +359,129 @@ TEST(TagTemplate, RefusesRunawayTemplates) {
   EXPECT_EQ(render(nested(100)), "web_front-1.blue");
   EXPECT_EQ(error_of(nested(101)), "nesting deeper than 100 levels is not supported by logguard");
 
-  std::string loops;  // 5^9 = 1,953,125 passes over web()'s 5 variables
-  for (int i = 0; i < 9; ++i) loops += "{{range $.ContainerEnv}}";
-  for (int i = 0; i < 9; ++i) loops += "{{end}}";
-  EXPECT_EQ(error_of(loops), "more than 1000000 steps is not supported by logguard");
+  std::string loops = "{{range split (pad \"x\" 0 9999) \"\"}}";  // 10,000 passes
+  for (int i = 0; i < 100; ++i) loops += "{{if 0}}{{end}}";            // of 300 steps
+  EXPECT_EQ(error_of(loops + "{{end}}"), "more than 1000000 steps is not supported by logguard");
+  std::string ranges;  // 5^9 = 1,953,125 passes over web()'s 5 variables, each a copy
+  for (int i = 0; i < 9; ++i) ranges += "{{range $.ContainerEnv}}";
+  for (int i = 0; i < 9; ++i) ranges += "{{end}}";
+  EXPECT_EQ(error_of(ranges),
+            "making or reading more than 16777216 bytes of values is not supported by logguard");
 
   EXPECT_EQ(error_of("{{range .ContainerArgs}}{{pad \"x\" 1000000 0}}{{end}}"),
             "a tag longer than 1048576 bytes is not supported by logguard");
+}
+
+// A template that makes $s hold `text` repeated 2^times, by doubling.
+std::string doubled(const std::string& text, int times) {
+  std::string t = "{{$s := \"" + text + "\"}}";
+  for (int i = 0; i < times; ++i) t += "{{$s = print $s $s}}";
+  return t;
+}
+
+const std::string kValueTooLong = "a value longer than 1048576 bytes is not supported by logguard";
+
+TEST(TagTemplate, EveryValueIsBoundedAsItGrows) {
+  // The template: the plugin's peak RSS went to 795,620 kB; one more
+  // level would have been 16 times that.
+  std::string prints = "{{$x = print";
+  for (int i = 0; i < 16; ++i) prints += " $x";
+  prints += "}}";
+  EXPECT_EQ(error_of("{{$x := pad \"x\" 0 1048576}}" + prints + prints + "{{len $x}}"),
+            kValueTooLong);
+  EXPECT_EQ(error_of("{{$x := pad \"x\" 0 65536}}" + prints + prints + "{{len $x}}"),
+            kValueTooLong);
+  // Up to the bound, values are made.
+  EXPECT_EQ(render("{{len (pad \"x\" 1048575 0)}}"), "1048576");
+  EXPECT_EQ(render(doubled("ab", 19) + "{{len $s}}"), "1048576");
+
+  // Each function that makes text or lists, past the bound by its own growth
+  // (its arguments are all within it).
+  const std::vector<std::string> cases = {
+      "{{pad \"x\" 0 1048576}}",
+      "{{pad \"x\" 9223372036854775807 9223372036854775807}}",
+      "{{print (pad \"x\" 0 600000) (pad \"y\" 0 600000)}}",
+      "{{println (pad \"x\" 0 600000) (pad \"y\" 0 600000)}}",
+      "{{$a := split (pad \"x\" 0 40000) \"\"}}",  // 40,001 strings of a byte
+      doubled(",", 15) + "{{$a := split $s \",\"}}",  // 32,769 empty strings
+      doubled("ab", 18) + "{{$a := split $s \"\"}}",
+      doubled("ab", 17) + "{{join (split (print $s \",\" $s \",\" $s) \",\") $s}}",
+      doubled("<", 19) + "{{html $s}}",             // &lt; for each of 524,288 '<'
+      doubled("<", 19) + "{{urlquery $s}}",         // %3C
+      doubled("\\x01", 18) + "{{json $s}}",         // \u0001
+      doubled("\\xff", 19) + "{{upper $s}}",        // U+FFFD, three bytes, for each
+      doubled("\\xff", 19) + "{{lower $s}}",
+      doubled("\\xff", 19) + "{{title $s}}",
+      doubled("ab", 19) + "{{print $s \"!\"}}",
+  };
+  for (const std::string& text : cases) {
+    EXPECT_EQ(error_of(text), kValueTooLong) << text.substr(text.rfind("{{"));
+  }
+}
+
+TEST(TagTemplate, WorkOfAnExecutionIsBounded) {
+  // Copies count: a MiB value read 17 times is more than 16 MiB moved.
+  const std::string copies =
+      "{{$x := pad \"x\" 0 1000000}}{{range split \"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\" \",\"}}"
+      "{{$y := $x}}{{end}}";
+  EXPECT_EQ(error_of(copies),
+            "making or reading more than 16777216 bytes of values is not supported by logguard");
+  // Reading a value costs its bytes as well: eq compares a MiB each time.
+  EXPECT_EQ(error_of("{{$x := pad \"x\" 0 1000000}}{{range split (pad \"x\" 0 99) \"\"}}"
+                     "{{if eq $x $x}}{{end}}{{end}}"),
+            "making or reading more than 16777216 bytes of values is not supported by logguard");
+
+  // Variables looked past are steps: with 1000 variables, every use of $
+  // passes all of them.
+  std::string vars;
+  for (int i = 0; i < 1000; ++i) vars += "{{$v" + std::to_string(i) + " := 1}}";
+  EXPECT_EQ(render(vars + "{{range split (pad \"x\" 0 99) \"\"}}{{if $}}{{end}}{{end}}"), "");
+  EXPECT_EQ(error_of(vars + "{{range split (pad \"x\" 0 1999) \"\"}}{{if $}}{{end}}{{end}}"),
+            "more than 1000000 steps is not supported by logguard");
+  // So are the arguments evaluated.
+  std::string args = "{{and";
+  for (int i = 0; i < 2000; ++i) args += " 1";
+  args += "}}";
+  EXPECT_EQ(error_of("{{range split (pad \"x\" 0 999) \"\"}}" + args + "{{end}}"),
+            "more than 1000000 steps is not supported by logguard");
+
+  // What an execution took is reported, also when it failed.
+  TagTemplate::Work work;
+  ContainerInfo info = web();
+  TemplateData data;
+  data.info = &info;
+  EXPECT_EQ(TagTemplate("{{.Name}}").execute(data, &work), "web_front-1.blue");
+  EXPECT_GT(work.steps, 0u);
+  EXPECT_GE(work.bytes, 16u);
+  work = {};
+  EXPECT_THROW(TagTemplate(copies).execute(data, &work), TemplateError);
+  EXPECT_GT(work.bytes, TagTemplate::kMaxBytesMoved);
+  EXPECT_LE(work.bytes, TagTemplate::kMaxBytesMoved + 2 * TagTemplate::kMaxValueBytes);
+}
+
+TEST(TagTemplate, HostnameAndExtraAttributesAreAskedOncePerExecution) {
+  // Go asks at every use; each ask is a system call or a pass over every
+  // label and variable, which a loop would repeat a million times.
+  const ContainerInfo info = web();
+  int hostnames = 0, extras = 0;
+  TemplateData data;
+  data.info = &info;
+  data.hostname = [&] {
+    ++hostnames;
+    return std::string("h");
+  };
+  data.extra_attributes = [&] {
+    ++extras;
+    return web_extra();
+  };
+  const TagTemplate tag(
+      "{{range split (pad \"x\" 0 99) \"\"}}{{$.Hostname}}{{$.ExtraAttributes nil}}{{end}}");
+  const std::string once = "hmap[APP:shop team:payments]";
+  EXPECT_EQ(tag.execute(data).size(), 100 * once.size());
+  EXPECT_EQ(hostnames, 1);
+  EXPECT_EQ(extras, 1);
+  tag.execute(data);  // a new execution asks again
+  EXPECT_EQ(hostnames, 2);
 }
 
 TEST(TagTemplate, EmptyTemplateRendersNothing) {

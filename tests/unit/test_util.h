@@ -5,11 +5,13 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "logguard/frame.h"
@@ -111,6 +113,20 @@ inline std::string frame(const std::string& source, const std::string& line,
   std::string out;
   append_frame(out, entry);
   return out;
+}
+
+// What something with write access to a log root may plant at `path`
+// (replacing what is there): kind "hard link" or "symbolic link" to
+// `target`, or a "FIFO". Throws std::system_error if it cannot.
+inline void plant(const std::string& kind, const std::string& target, const std::string& path) {
+  std::filesystem::remove(path);
+  if (kind == "hard link") {
+    std::filesystem::create_hard_link(target, path);
+  } else if (kind == "symbolic link") {
+    std::filesystem::create_symlink(target, path);
+  } else if (::mkfifo(path.c_str(), 0600) != 0) {
+    throw std::system_error(errno, std::generic_category(), "mkfifo " + path);
+  }
 }
 
 // [from, to)

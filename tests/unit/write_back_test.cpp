@@ -224,6 +224,30 @@ TEST(WriteBackThread, HandsOverWhatARealFileWasWritten) {
   wb.stop();
 }
 
+// A writer about to fdatasync (the compressor, its temp) has its bytes handed
+// over first, at the pace, so the sync finds little left; a small tail does
+// not wait to be due.
+TEST(WriteBackThread, HandOverWaitsUntilTheFilesBytesAreHandedOver) {
+  std::mutex mu;
+  uint64_t handed = 0;
+  WriteBack wb(
+      system_clock(),
+      [&](int, uint64_t, uint64_t length) {
+        std::lock_guard lock(mu);
+        handed += length;
+      },
+      [](int) { return true; });
+  auto file = wb.track(fake_fd(3), 0);
+  file->wrote(1000);
+  file->hand_over();  // not running: returns at once, the sync does the work
+  EXPECT_EQ(wb.backlog(), 1000u);
+  wb.start();
+  file->hand_over();
+  EXPECT_EQ(wb.backlog(), 0u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(handed, 1000u);
+}
+
 TEST(WriteBackThread, StopReturnsWhileTheDiskDoesNotAnswer) {
   // Shared with the thread left behind, which outlives the test's frame.
   struct Stuck {
