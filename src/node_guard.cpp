@@ -79,7 +79,7 @@ NodeGuard::NodeGuard(NodeGuardConfig config, FileSystem& fs, LogDirectories& dir
     : config_(std::move(config)),
       fs_(fs),
       directories_(directories),
-      kube_links_(fs, config_.root),
+      kube_links_(fs, config_.root, config_.pod_links),
       clock_(clock),
       space_(std::move(space)) {
   if (!space_) space_ = [root = config_.root] { return statvfs_space(root); };
