@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one on PATH
@@ -235,6 +236,21 @@ class Engine:
 
     def dockerd_pid(self):
         return int(open(os.path.join(self.dir, "dockerd.pid")).read())
+
+
+class NodeBudgetOff(unittest.TestCase):
+    """A test class run with NODE_WRITE_RATE=off on the suite's engine: the node budget in auto
+    mode may cut a burst after one slow probe (it lets 100 ms of its rate through at once),
+    and these tests are about something else."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = ENGINE
+        cls.saved = cls.engine.configure_plugin(NODE_WRITE_RATE="off")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.configure_plugin(**cls.saved)
 
 
 def start_as_root(name):
