@@ -8,10 +8,10 @@
 #include "logguard/container_attrs.h"
 #include "logguard/kube_log_link.h"
 #include "logguard/log_names.h"
-#include "logguard/pod_log_link.h"
-#include "logguard/size_parse.h"
 #include "logguard/log_stream.h"
+#include "logguard/pod_log_link.h"
 #include "logguard/session.h"
+#include "logguard/size_parse.h"
 
 namespace logguard {
 
@@ -73,11 +73,10 @@ void Driver::cap_for_kubelet(const SessionRecord& record, RotationOptions& rotat
   const uint64_t capped = kube.linked_max_size(rotation.max_size);
   if (capped == rotation.max_size) return;
   if (!told_cap_.exchange(true)) {
-    spdlog::info("containers linked at their CRI log path for kubelet rotate at {} at most (and "
-                 "not at their max-size {}): kubelet rotates a file that reaches "
+    spdlog::info("containers linked at their CRI log path for kubelet rotate at {} at most, "
+                 "whatever their max-size: kubelet rotates a file that reaches "
                  "KUBE_LOG_MAX_SIZE={} itself, which fails with cri-dockerd",
-                 format_size(capped), format_size(rotation.max_size),
-                 format_size(kube.log_max_size));
+                 format_size(kube.linked_max_size(0)), format_size(kube.log_max_size));
   }
   rotation.max_size = capped;
 }

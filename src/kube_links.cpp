@@ -1,5 +1,6 @@
 #include "logguard/kube_links.h"
 
+#include <exception>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -20,13 +21,33 @@ std::optional<std::string> link_owner(std::string_view name, std::string_view ta
   return id;
 }
 
+// Runs both steps, the second even when the first throws, then rethrows:
+// one kind of link failing must not keep the other from being made or removed.
+template <typename First, typename Second>
+void both(First&& first, Second&& second) {
+  std::exception_ptr error;
+  try {
+    first();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  second();
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace
 
 std::string KubeLinks::dir() const { return root_ + "/" + std::string(kKubeLinkDir); }
 
 void KubeLinks::ensure(const std::string& container_id,
                        const std::map<std::string, std::string>& labels, const LiveFn& live) {
-  if (pods_) pods_->ensure(container_id, labels, live);
+  both([&] { ensure_collectors_link(container_id, labels, live); },
+       [&] { if (pods_) pods_->ensure(container_id, labels, live); });
+}
+
+void KubeLinks::ensure_collectors_link(const std::string& container_id,
+                                       const std::map<std::string, std::string>& labels,
+                                       const LiveFn& live) {
   auto name = kube_log_link_name(labels, container_id);
   if (!name) return;
   const std::string path = dir() + "/" + *name;
@@ -51,7 +72,11 @@ void KubeLinks::ensure(const std::string& container_id,
 }
 
 void KubeLinks::remove_for(const std::string& container_id) {
-  if (pods_) pods_->remove_for(container_id);
+  both([&] { remove_collectors_link(container_id); },
+       [&] { if (pods_) pods_->remove_for(container_id); });
+}
+
+void KubeLinks::remove_collectors_link(const std::string& container_id) {
   for (const std::string& name : fs_.list_dir(dir())) {
     const std::string path = dir() + "/" + name;
     auto target = fs_.read_symlink(path);
@@ -60,7 +85,11 @@ void KubeLinks::remove_for(const std::string& container_id) {
 }
 
 void KubeLinks::prune() {
-  if (pods_) pods_->prune();
+  both([&] { prune_collectors_links(); },
+       [&] { if (pods_) pods_->prune(); });
+}
+
+void KubeLinks::prune_collectors_links() {
   for (const std::string& name : fs_.list_dir(dir())) {
     const std::string path = dir() + "/" + name;
     auto target = fs_.read_symlink(path);

@@ -49,11 +49,21 @@ void PodLinks::ensure(const std::string& container_id,
   if (!may_replace(path, existing, container_id, live)) return;
   // Noted before the link exists: a crash never leaves a link no record names.
   note(container_id, link->path);
-  const std::string temp = dir + "/" + pod_log_link_temp_name(container_id);
+  if (put_in_place(path, link->target, container_id, existing.has_value())) {
+    spdlog::info("{}: linked {} to its log for kubelet", container_id.substr(0, 12), path);
+  }
+}
+
+// Makes the link under its temporary name and renames it to path, over
+// what is there only if `replace` (never over something that appeared since
+// the look). Whether it did.
+bool PodLinks::put_in_place(const std::string& path, const std::string& target,
+                            const std::string& container_id, bool replace) {
+  const std::string temp = parent_of(path) + "/" + pod_log_link_temp_name(container_id);
   pods_.remove(temp);
-  pods_.create_symlink(link->target, temp);
+  pods_.create_symlink(target, temp);
   try {
-    if (existing) {
+    if (replace) {
       pods_.rename(temp, path);
     } else {
       pods_.rename_noreplace(temp, path);
@@ -63,9 +73,9 @@ void PodLinks::ensure(const std::string& container_id,
     if (e.code().value() != EEXIST) throw;
     spdlog::warn("{}: no link at {}: something appeared there meanwhile",
                  container_id.substr(0, 12), path);
-    return;
+    return false;
   }
-  spdlog::info("{}: linked {} to its log for kubelet", container_id.substr(0, 12), path);
+  return true;
 }
 
 // Whether the entry at path may be replaced by this container's link: when

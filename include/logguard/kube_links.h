@@ -43,6 +43,11 @@ class KubeLinks {
 
  private:
   std::string dir() const;
+  void ensure_collectors_link(const std::string& container_id,
+                              const std::map<std::string, std::string>& labels,
+                              const LiveFn& live);
+  void remove_collectors_link(const std::string& container_id);
+  void prune_collectors_links();
 
   FileSystem& fs_;
   std::string root_;

@@ -56,6 +56,8 @@ class PodLinks {
   void note(const std::string& container_id, const std::string& path);
   bool may_replace(const std::string& path, const std::optional<std::string>& existing,
                    const std::string& container_id, const LiveFn& live);
+  bool put_in_place(const std::string& path, const std::string& target,
+                    const std::string& container_id, bool replace);
 
   FileSystem& pods_;
   std::string pods_dir_;

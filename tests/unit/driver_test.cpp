@@ -447,11 +447,14 @@ TEST_F(DriverTest, ASharedCutLinkNameGoesToTheContainerThatStillLogs) {
   ContainerInfo a = info("/a", {}, first);
   a.labels = testing::pod_labels(pod);
   driver_->start_logging(first_fifo, a);
+  // The link is made on the session's thread, once its files are open.
+  ASSERT_TRUE(testing::eventually([&] { return fs::is_symlink(link); }));
   auto second_fifo = make_fifo("second");
   ContainerInfo b = info("/b", {}, second);
   b.labels = testing::pod_labels(pod);
   driver_->start_logging(second_fifo, b);
-  ASSERT_TRUE(fs::is_symlink(link));
+  engine_write(frame("stdout", "second"));
+  driver_->stop_logging(second_fifo);  // its session has run: it looked at the link
   EXPECT_EQ(fs::read_symlink(link), fs::path("..") / first / (first + "-json.log"));
   ::close(engine_fds_.front());  // the first container's engine end: its session ends
   engine_fds_.erase(engine_fds_.begin());
