@@ -17,7 +17,7 @@ fi
 
 rm -rf "$out/rootfs"
 mkdir -p "$out/rootfs/usr/bin" "$out/rootfs/run/docker/plugins" "$out/rootfs/var/log/logguard" \
-         "$out/rootfs/var/lib/logguard" "$out/rootfs/var/lib/docker/containers" \
+         "$out/rootfs/var/lib/logguard" "$out/rootfs/var/lib/docker/containers" "$out/rootfs/var/log/pods" \
          "$out/rootfs/tmp" "$out/rootfs/etc" "$out/rootfs/proc" "$out/rootfs/dev" "$out/rootfs/sys"
 install -m 0755 "$build/logguard" "$out/rootfs/usr/bin/logguard"
 strip --strip-debug "$out/rootfs/usr/bin/logguard" 2>/dev/null || true

@@ -8,7 +8,7 @@ packages=(
   libboost-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler libspdlog-dev
   zlib1g-dev libzstd-dev libdeflate-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev prometheus docker-registry
-  docker.io busybox-static python3 zstd gzip procps
+  docker.io busybox-static python3 zstd gzip procps rsyslog
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 

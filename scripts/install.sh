@@ -66,7 +66,9 @@ fi
 step "plugin"
 pkg="$BUILD_DIR/plugin"
 plugin/package.sh "$pkg" "$BUILD_DIR" >/dev/null
-mkdir -p "$LOG_ROOT"
+# Mount sources must exist: the log root, and kubelet's pod logs directory (the `pods` mount;
+# empty on a node without kubelet).
+mkdir -p "$LOG_ROOT" /var/log/pods
 if "$docker" plugin inspect logguard >/dev/null 2>&1; then
   users=$("$docker" ps -aq --filter label=logguard-demo)
   [ -z "$users" ] || "$docker" rm -f $users >/dev/null

@@ -1,14 +1,18 @@
 #include "logguard/driver.h"
 
+#include <algorithm>
 #include <future>
 
 #include <spdlog/spdlog.h>
 
 #include "logguard/container_attrs.h"
+#include "logguard/kube_log_link.h"
 #include "logguard/log_names.h"
 #include "logguard/log_stream.h"
+#include "logguard/pod_log_link.h"
 #include "logguard/session.h"
 #include "logguard/session_summary.h"
+#include "logguard/size_parse.h"
 
 namespace logguard {
 
@@ -25,7 +29,7 @@ Driver::Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
       store_(store),
       gates_(gates),
       clock_(clock),
-      kube_links_(fs, config_.root) {}
+      kube_links_(fs, config_.root, config_.pod_links) {}
 
 Driver::~Driver() { shutdown(); }
 
@@ -59,8 +63,28 @@ void Driver::check_fifo_path(const std::string& fifo_path) const {
   if (!is_fifo(fifo_path)) throw DriverError("logguard: File \"" + fifo_path + "\" is not a FIFO");
 }
 
+// kubelet rotates the file at a container's CRI log path once it reaches its
+// containerLogMaxSize, by renaming it and asking the runtime to reopen its
+// log, which cri-dockerd cannot: it renames it back and logs an error, every
+// 10 s. So a container that gets that link rotates below kubelet's size.
+void Driver::cap_for_kubelet(const SessionRecord& record, RotationOptions& rotation) {
+  if (!config_.pod_links) return;
+  const KubeSettings& kube = config_.pod_links->settings();
+  if (!pod_log_link(record.labels, record.container_id, kube)) return;
+  const uint64_t capped = kube.linked_max_size(rotation.max_size);
+  if (capped == rotation.max_size) return;
+  if (!told_cap_.exchange(true)) {
+    spdlog::info("containers linked at their CRI log path for kubelet rotate at {} at most, "
+                 "whatever their max-size: kubelet rotates a file that reaches "
+                 "KUBE_LOG_MAX_SIZE={} itself, which fails with cri-dockerd",
+                 format_size(kube.linked_max_size(0)), format_size(kube.log_max_size));
+  }
+  rotation.max_size = capped;
+}
+
 Driver::Started Driver::make_session(const SessionRecord& record, bool reattached) {
   ContainerOptions options = parse_container_options(record.opts, {});
+  cap_for_kubelet(record, options.rotation);
   auto log = acquire_log(record.container_id, record.container_name, options.rotation);
   std::unique_ptr<NodeGate> gate = gates_ ? gates_->gate_for(record.container_id) : nullptr;
   std::unique_ptr<ProgressLog> progress = store_ ? store_->progress(record.fifo) : nullptr;
@@ -95,7 +119,7 @@ void Driver::start_logging(const std::string& fifo_path, const ContainerInfo& in
   {
     std::lock_guard lock(mu_);
     if (!sessions_.emplace(fifo_path, started.session).second) return;  // raced a twin
-    session_owner_[fifo_path] = info.id;
+    session_owner_[fifo_path] = {info.id, info.labels};
   }
   // The files are opened on the session's thread: on a stalled disk that
   // blocks the session, not this request for longer than open_timeout.
@@ -148,12 +172,7 @@ void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<Conta
   } catch (const std::exception& e) {
     opened(e.what());
   }
-  try {
-    kube_links_.ensure(record.container_id, record.labels);
-  } catch (const std::exception& e) {
-    spdlog::warn("{}: cannot link the log for Kubernetes log collectors: {}",
-                 record.container_id.substr(0, 12), e.what());
-  }
+  link(record);
   log.reset();  // the session holds the log; it closes when the last session ends
   const bool ended = session->run();
   if (ended) {
@@ -174,6 +193,41 @@ void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<Conta
     }
   }
   forget(record.fifo, session.get());
+  offer_link_name(record);
+}
+
+bool Driver::has_session(const std::string& container_id) {
+  std::lock_guard lock(mu_);
+  return std::any_of(session_owner_.begin(), session_owner_.end(),
+                     [&](const auto& entry) { return entry.second.container_id == container_id; });
+}
+
+void Driver::link(const SessionRecord& record) {
+  try {
+    kube_links_.ensure(record.container_id, record.labels,
+                       [this](const std::string& id) { return has_session(id); });
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: cannot link the log for Kubernetes: {}", record.container_id.substr(0, 12),
+                 e.what());
+  }
+}
+
+// A container whose session ended gives up its link's name (kube_links.h):
+// another live container whose cut name is the same gets it.
+void Driver::offer_link_name(const SessionRecord& ended) {
+  const auto name = kube_log_link_name(ended.labels, ended.container_id);
+  if (!name) return;
+  std::vector<SessionRecord> sharers;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [fifo, owner] : session_owner_) {
+      if (owner.container_id != ended.container_id &&
+          kube_log_link_name(owner.labels, owner.container_id) == name) {
+        sharers.push_back({fifo, owner.container_id, "", {}, {}, owner.labels});
+      }
+    }
+  }
+  for (const SessionRecord& sharer : sharers) link(sharer);
 }
 
 void Driver::reattach() {
@@ -199,7 +253,7 @@ void Driver::reattach() {
     {
       std::lock_guard lock(mu_);
       sessions_.emplace(record.fifo, started.session);
-      session_owner_[record.fifo] = record.container_id;
+      session_owner_[record.fifo] = {record.container_id, record.labels};
     }
     try {
       threads_.spawn([this, started, record]() mutable {
@@ -308,7 +362,7 @@ size_t Driver::session_count() {
 std::set<std::string> Driver::live_containers() {
   std::lock_guard lock(mu_);
   std::set<std::string> live;
-  for (const auto& [fifo, owner] : session_owner_) live.insert(owner);
+  for (const auto& [fifo, owner] : session_owner_) live.insert(owner.container_id);
   return live;
 }
 

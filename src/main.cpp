@@ -19,6 +19,7 @@
 #include "logguard/driver.h"
 #include "logguard/file_system.h"
 #include "logguard/http_server.h"
+#include "logguard/kube_settings.h"
 #include "logguard/log_directory.h"
 #include "logguard/metrics.h"
 #include "logguard/metrics_server.h"
@@ -27,6 +28,7 @@
 #include "logguard/options.h"
 #include "logguard/plugin_api.h"
 #include "logguard/plugin_log.h"
+#include "logguard/pod_links.h"
 #include "logguard/posix_file_system.h"
 #include "logguard/session_store.h"
 #include "logguard/write_back.h"
@@ -39,25 +41,29 @@ struct Flags {
   std::string state_dir = "/var/lib/logguard";
   std::string containers_dir;
   std::string fifo_dir = "/run/docker/logging";
+  std::string pods_dir = "/var/log/pods";
   std::string log_level;  // empty: the LOG_LEVEL setting
 };
 
 constexpr const char* kUsage =
     "usage: logguard [--socket PATH] [--root DIR] [--state-dir DIR] [--containers-dir DIR]\n"
-    "                [--fifo-dir DIR] [--log-level LEVEL]\n"
+    "                [--fifo-dir DIR] [--pods-dir DIR] [--log-level LEVEL]\n"
     "  --socket          unix socket the engine connects to (default /run/docker/plugins/logguard.sock)\n"
     "  --root            where container logs are written (default /var/log/logguard)\n"
     "  --state-dir       where sessions are remembered across restarts (default /var/lib/logguard)\n"
     "  --containers-dir  the engine's containers directory, to delete the logs of removed\n"
     "                    containers (default: none; then RETAIN applies)\n"
     "  --fifo-dir        where the engine creates log FIFOs (default /run/docker/logging)\n"
+    "  --pods-dir        kubelet's pod logs directory, where the CRI log paths of pods'\n"
+    "                    containers are linked (default /var/log/pods; if missing, none are)\n"
     "  --log-level       debug, info, warn or error (default: the LOG_LEVEL setting, info)\n"
     "Settings come from the environment: RATE, BURST, LINE_RATE, LINE_BURST, ON_LIMIT,\n"
     "DROP_NOTICE, MAX_SIZE, MAX_FILE, COMPRESS (defaults of every container's log-opts),\n"
     "NODE_WRITE_RATE, NODE_WRITE_BURST, NODE_LATENCY_TARGET, NODE_MAX_DISK, NODE_MIN_FREE,\n"
-    "RETAIN (the node guard), METRICS_ADDR (GET /metrics over TCP, default 127.0.0.1:9464;\n"
-    "off: only on the socket) and LOG_LEVEL (the plugin's own messages: debug and info to\n"
-    "stdout, warn and error to stderr).\n";
+    "RETAIN (the node guard), KUBE_POD_LINKS, KUBE_POD_LOGS_DIR, KUBE_LOGROOT_SOURCE,\n"
+    "KUBE_LOG_MAX_SIZE (Kubernetes), METRICS_ADDR (GET /metrics over TCP, default\n"
+    "127.0.0.1:9464; off: only on the socket) and LOG_LEVEL (the plugin's own messages: debug\n"
+    "and info to stdout, warn and error to stderr).\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "logguard: " << message << "\n" << kUsage;
@@ -86,6 +92,7 @@ Flags parse_flags(int argc, char** argv) {
     else if (arg == "--state-dir") flags.state_dir = value;
     else if (arg == "--containers-dir") flags.containers_dir = value;
     else if (arg == "--fifo-dir") flags.fifo_dir = value;
+    else if (arg == "--pods-dir") flags.pods_dir = value;
     else if (arg == "--log-level") flags.log_level = value;
     else usage_error("unknown flag " + arg);
   }
@@ -98,6 +105,14 @@ void setup_logging() {
   spdlog::set_default_logger(logguard::make_plugin_logger(
       spdlog::level::info, std::make_shared<spdlog::sinks::stdout_sink_mt>(),
       std::make_shared<spdlog::sinks::stderr_sink_mt>()));
+}
+
+// Whether the pods directory is there to link CRI log paths in (a legacy
+// plugin on a node without kubelet has none).
+bool pods_dir_usable(const std::string& dir) {
+  if (logguard::posix_file_system().entry_type(dir) == logguard::EntryType::kDirectory) return true;
+  spdlog::info("{} is not a directory: no links at CRI log paths (KUBE_POD_LINKS)", dir);
+  return false;
 }
 
 // Many mostly idle sessions: few malloc arenas, and buffers of a burst
@@ -125,12 +140,14 @@ int main(int argc, char** argv) {
   guard_config.root = flags.root;
   guard_config.containers_dir = flags.containers_dir;
   std::optional<MetricsAddress> metrics_addr;
+  KubeSettings kube;
   try {
     const char* level = getenv("LOG_LEVEL");
     if (flags.log_level.empty()) flags.log_level = level && *level ? level : "info";
     spdlog::set_level(parse_log_level(flags.log_level));
     config.default_opts = default_log_opts_from_env(getenv);
     guard_config.settings = node_settings_from_env(getenv);
+    kube = kube_settings_from_env(getenv);
     const char* addr = getenv("METRICS_ADDR");
     metrics_addr = parse_metrics_addr(addr ? addr : kDefaultMetricsAddr);
   } catch (const OptionError& e) {
@@ -139,10 +156,10 @@ int main(int argc, char** argv) {
   }
   std::string defaults;
   for (const auto& [key, value] : config.default_opts) defaults += " " + key + "=" + value;
-  spdlog::info("settings: log-opt defaults:{}; {}; containers directory: {}; metrics: {}; "
+  spdlog::info("settings: log-opt defaults:{}; {}; {}; containers directory: {}; metrics: {}; "
                "LOG_LEVEL={}",
                defaults.empty() ? " (built-in)" : defaults, guard_config.settings.describe(),
-               flags.containers_dir.empty() ? "none" : flags.containers_dir,
+               kube.describe(), flags.containers_dir.empty() ? "none" : flags.containers_dir,
                metrics_addr ? metrics_addr->describe() + " and the socket" : "on the socket only",
                flags.log_level);
 
@@ -158,6 +175,12 @@ int main(int argc, char** argv) {
     auto log_fs = make_posix_file_system(config.root, &write_back);
     auto engine_fs = make_posix_file_system(flags.containers_dir);
     LogDirectories directories(*log_fs);
+    auto pods_fs = make_posix_file_system(flags.pods_dir);
+    std::optional<PodLinks> pod_links;
+    if (kube.pod_links && pods_dir_usable(flags.pods_dir)) {
+      pod_links.emplace(*pods_fs, flags.pods_dir, *log_fs, config.root, kube);
+      config.pod_links = guard_config.pod_links = &*pod_links;
+    }
     NodeGuard guard(guard_config, *log_fs, *engine_fs, directories, write_back, system_clock());
     Compressor compressor;
     compressor.charge_to(guard.budget().join("compressor"));

@@ -86,7 +86,7 @@ NodeGuard::NodeGuard(NodeGuardConfig config, FileSystem& fs, FileSystem& engine_
       budget_(config_.settings, config_.root, fs, write_back, clock, config_.metrics),
       disk_(config_.settings, config_.root, fs, directories, config_.metrics, std::move(space)),
       removals_(config_.root, fs, directories, config_.containers_dir, engine_fs,
-                config_.settings.retain_nanos, clock) {}
+                config_.settings.retain_nanos, clock, config_.pod_links) {}
 
 NodeGuard::~NodeGuard() { stop(); }
 

@@ -12,17 +12,6 @@
 namespace logguard {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-[[noreturn]] void invalid(std::string_view name, std::string_view value, std::string_view want) {
-  throw OptionError("logguard: invalid plugin setting " + std::string(name) + " \"" +
-                    std::string(value) + "\": want " + std::string(want));
-}
-
 std::optional<DiskAmount> parse_amount(std::string_view text) {
   if (!text.empty() && text.back() == '%') {
     double v = 0;
@@ -96,59 +85,60 @@ std::optional<int64_t> parse_duration(std::string_view text) {
 
 NodeSettings node_settings_from_env(const std::function<const char*(const char*)>& getenv) {
   NodeSettings s;
-  auto value = [&](const char* name) -> std::optional<std::string> {
-    const char* v = getenv(name);
-    if (v == nullptr || *v == '\0') return std::nullopt;
-    return std::string(v);
-  };
+  auto value = [&](const char* name) { return env_setting(getenv, name); };
   if (auto v = value("NODE_WRITE_RATE")) {
-    const std::string l = lower(*v);
+    const std::string l = ascii_lower(*v);
     const std::string_view want = "auto, auto:<ceiling> such as auto:64m, a rate such as 32m, or off";
     if (l == "auto") {
       s.rate_mode = NodeSettings::RateMode::kAuto;
     } else if (l.rfind("auto:", 0) == 0) {
       auto ceiling = parse_rate(l.substr(5));
-      if (!ceiling || *ceiling < 1'000'000) invalid("NODE_WRITE_RATE", *v, want);
+      if (!ceiling || *ceiling < 1'000'000) invalid_setting("NODE_WRITE_RATE", *v, want);
       s.rate_mode = NodeSettings::RateMode::kAuto;
       s.rate = static_cast<double>(*ceiling);
     } else if (auto rate = parse_rate(l)) {
       s.rate_mode = *rate == 0 ? NodeSettings::RateMode::kOff : NodeSettings::RateMode::kFixed;
       s.rate = static_cast<double>(*rate);
     } else {
-      invalid("NODE_WRITE_RATE", *v, want);
+      invalid_setting("NODE_WRITE_RATE", *v, want);
     }
   }
   if (auto v = value("NODE_WRITE_BURST")) {
     auto bytes = parse_size(*v);
     if (!bytes || *bytes < kMinWriteBurst) {
-      invalid("NODE_WRITE_BURST", *v, "a size of at least 1m such as 64m");
+      invalid_setting("NODE_WRITE_BURST", *v, "a size of at least 1m such as 64m");
     }
     s.write_burst = *bytes;
   }
   if (auto v = value("NODE_LATENCY_TARGET")) {
     auto d = parse_duration(*v);
     if (!d || *d < 1'000'000 || *d > 60'000'000'000) {
-      invalid("NODE_LATENCY_TARGET", *v, "a duration between 1ms and 60s such as 50ms");
+      invalid_setting("NODE_LATENCY_TARGET", *v,
+                      "a duration between 1ms and 60s such as 50ms");
     }
     s.latency_target_nanos = *d;
   }
   if (auto v = value("NODE_MAX_DISK")) {
     auto a = parse_amount(*v);
-    if (!a) invalid("NODE_MAX_DISK", *v, "a size such as 5g or a percentage such as 10%");
+    if (!a) {
+      invalid_setting("NODE_MAX_DISK", *v, "a size such as 5g or a percentage such as 10%");
+    }
     s.max_disk = *a;
   }
   if (auto v = value("NODE_MIN_FREE")) {
     auto a = parse_amount(*v);
-    if (!a) invalid("NODE_MIN_FREE", *v, "a size such as 2g or a percentage such as 15%");
+    if (!a) {
+      invalid_setting("NODE_MIN_FREE", *v, "a size such as 2g or a percentage such as 15%");
+    }
     s.min_free = *a;
   }
   if (auto v = value("RETAIN")) {
-    const std::string l = lower(*v);
+    const std::string l = ascii_lower(*v);
     if (l == "off") {
       s.retain_nanos = 0;
     } else {
       auto d = parse_duration(l);
-      if (!d) invalid("RETAIN", *v, "a duration such as 168h or 7d, or off");
+      if (!d) invalid_setting("RETAIN", *v, "a duration such as 168h or 7d, or off");
       s.retain_nanos = *d;
     }
   }

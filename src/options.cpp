@@ -24,12 +24,6 @@ struct Spec {
   bool (*valid)(std::string_view value);
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::optional<uint64_t> positive_size(std::string_view s) {
   auto v = parse_size(s);
   if (!v || *v == 0) return std::nullopt;
@@ -44,14 +38,14 @@ std::optional<double> positive_count(std::string_view s) {
 }
 
 std::optional<OnLimit> parse_on_limit(std::string_view s) {
-  std::string v = lower(s);
+  std::string v = ascii_lower(s);
   if (v == "drop") return OnLimit::kDrop;
   if (v == "block") return OnLimit::kBlock;
   return std::nullopt;
 }
 
 std::optional<bool> parse_bool(std::string_view s) {
-  std::string v = lower(s);
+  std::string v = ascii_lower(s);
   if (v == "1" || v == "t" || v == "true" || v == "yes" || v == "on") return true;
   if (v == "0" || v == "f" || v == "false" || v == "no" || v == "off") return false;
   return std::nullopt;
@@ -78,7 +72,7 @@ std::optional<uint64_t> file_size_limit(std::string_view s) {
 }
 
 std::optional<Codec> parse_codec(std::string_view s) {
-  std::string v = lower(s);
+  std::string v = ascii_lower(s);
   if (v == "gzip") return Codec::kGzip;
   if (v == "zstd") return Codec::kZstd;
   if (v == "none") return Codec::kNone;
@@ -172,6 +166,23 @@ std::string_view codec_name(Codec c) {
 
 }  // namespace
 
+std::optional<std::string> env_setting(const std::function<const char*(const char*)>& getenv,
+                                       const char* name) {
+  const char* value = getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+void invalid_setting(std::string_view name, std::string_view value, std::string_view want) {
+  invalid("plugin setting " + std::string(name), value, want);
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 std::string LimitOptions::describe_rate() const {
   if (bytes_per_sec <= 0) return "";
   return "rate=" + format_size(static_cast<uint64_t>(bytes_per_sec)) +
@@ -237,10 +248,10 @@ LogOpts builtin_log_opts() {
 LogOpts default_log_opts_from_env(const std::function<const char*(const char*)>& getenv) {
   LogOpts opts;
   for (const Spec* spec : kSpecs) {
-    const char* value = getenv(std::string(spec->env).c_str());
-    if (value == nullptr || *value == '\0') continue;
-    if (!spec->valid(value)) invalid("plugin setting " + std::string(spec->env), value, spec->want);
-    opts[std::string(spec->key)] = value;
+    auto value = env_setting(getenv, std::string(spec->env).c_str());
+    if (!value) continue;
+    if (!spec->valid(*value)) invalid_setting(spec->env, *value, spec->want);
+    opts[std::string(spec->key)] = *value;
   }
   // The combination parse_container_options refuses, named as settings.
   bool one_file = opts.count("max-file") && parse_max_file(opts["max-file"]) == 1;

@@ -163,14 +163,11 @@ class PosixFileSystem : public FileSystem {
   }
 
   void rename(const std::string& from, const std::string& to) override {
-    auto [from_dir, from_name] = split(from);
-    auto [to_dir, to_name] = split(to);
-    UniqueFd a = open_dir(from_dir);
-    UniqueFd b = to_dir == from_dir ? UniqueFd() : open_dir(to_dir);
-    int to_fd = b.get() >= 0 ? b.get() : a.get();
-    if (::renameat(a.get(), from_name.c_str(), to_fd, to_name.c_str()) != 0) {
-      throw_errno("rename " + from + " to " + to);
-    }
+    rename_with(from, to, 0);
+  }
+
+  void rename_noreplace(const std::string& from, const std::string& to) override {
+    rename_with(from, to, RENAME_NOREPLACE);
   }
 
   void remove(const std::string& path) override {
@@ -400,6 +397,17 @@ class PosixFileSystem : public FileSystem {
     auto [fd, st] = open_checked(path, flags | O_WRONLY | O_CREAT, 0640);
     return std::make_unique<PosixWritableFile>(std::move(fd), path,
                                                static_cast<uint64_t>(st.st_size), write_back_);
+  }
+
+  void rename_with(const std::string& from, const std::string& to, unsigned flags) {
+    auto [from_dir, from_name] = split(from);
+    auto [to_dir, to_name] = split(to);
+    UniqueFd a = open_dir(from_dir);
+    UniqueFd b = to_dir == from_dir ? UniqueFd() : open_dir(to_dir);
+    int to_fd = b.get() >= 0 ? b.get() : a.get();
+    if (::renameat2(a.get(), from_name.c_str(), to_fd, to_name.c_str(), flags) != 0) {
+      throw_errno("rename " + from + " to " + to);
+    }
   }
 
   std::optional<struct stat> lstat(const std::string& path) {

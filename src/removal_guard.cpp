@@ -11,7 +11,7 @@ namespace logguard {
 
 RemovalGuard::RemovalGuard(std::string root, FileSystem& fs, LogDirectories& directories,
                            std::string containers_dir, FileSystem& engine_fs,
-                           int64_t retain_nanos, Clock& clock)
+                           int64_t retain_nanos, Clock& clock, PodLinks* pod_links)
     : root_(std::move(root)),
       fs_(fs),
       directories_(directories),
@@ -19,7 +19,7 @@ RemovalGuard::RemovalGuard(std::string root, FileSystem& fs, LogDirectories& dir
       engine_fs_(engine_fs),
       retain_nanos_(retain_nanos),
       clock_(clock),
-      kube_links_(fs, root_) {}
+      kube_links_(fs, root_, pod_links) {}
 
 void RemovalGuard::follow(const std::set<std::string>& live) {
   // Links whose logs went while no plugin ran (or were deleted by hand).

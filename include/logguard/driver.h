@@ -9,6 +9,7 @@
 // persisted in the SessionStore from StartLogging until their stream ends.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -28,6 +29,7 @@
 #include "logguard/metrics.h"
 #include "logguard/node_gate.h"
 #include "logguard/options.h"
+#include "logguard/pod_links.h"
 #include "logguard/session_store.h"
 #include "logguard/thread_registry.h"
 
@@ -60,6 +62,9 @@ struct DriverConfig {
   std::chrono::milliseconds open_timeout{3000};
   // Where containers' logging and followers are counted; null: nowhere.
   Metrics* metrics = nullptr;
+  // The links at CRI log paths for kubelet; null: none are made. Containers
+  // that get one rotate below kubelet's containerLogMaxSize.
+  PodLinks* pod_links = nullptr;
 };
 
 class Driver : public LiveSessions {
@@ -107,6 +112,10 @@ class Driver : public LiveSessions {
                                             const RotationOptions& rotation);
   bool spawn_finish_orphan(const SessionRecord& record);
   void finish_orphan(const SessionRecord& record);
+  void cap_for_kubelet(const SessionRecord& record, RotationOptions& rotation);
+  void link(const SessionRecord& record);
+  void offer_link_name(const SessionRecord& ended);
+  bool has_session(const std::string& container_id);
   void forget(const std::string& fifo_path, const Session* session);
   void check_fifo_path(const std::string& fifo_path) const;
 
@@ -119,10 +128,15 @@ class Driver : public LiveSessions {
   Clock& clock_;
   KubeLinks kube_links_;
   std::mutex mu_;
+  struct Owner {
+    std::string container_id;
+    std::map<std::string, std::string> labels;
+  };
   std::map<std::string, std::shared_ptr<Session>> sessions_;  // by FIFO path
-  std::map<std::string, std::string> session_owner_;          // FIFO path -> container ID
+  std::map<std::string, Owner> session_owner_;                // by FIFO path
   std::map<std::string, std::weak_ptr<ContainerLog>> logs_;   // by container ID
   std::set<std::string> abandoned_;  // FIFOs whose sessions end for good, whatever happens
+  std::atomic<bool> told_cap_{false};  // the kubelet max-size cap was logged
   ThreadRegistry threads_;
 };
 

@@ -90,6 +90,8 @@ class FileSystem {
   // Whole-file read; for small files and tests.
   virtual std::string read_all(const std::string& path) = 0;
   virtual void rename(const std::string& from, const std::string& to) = 0;
+  // Like rename, but never replaces: throws EEXIST if `to` exists.
+  virtual void rename_noreplace(const std::string& from, const std::string& to) = 0;
   // Removes a file; a missing file is not an error.
   virtual void remove(const std::string& path) = 0;
   // Removes an empty directory; a missing one is not an error.
@@ -154,6 +156,9 @@ class FileSystemWrapper : public FileSystem {
   }
   std::string read_all(const std::string& path) override { return target_.read_all(path); }
   void rename(const std::string& from, const std::string& to) override { target_.rename(from, to); }
+  void rename_noreplace(const std::string& from, const std::string& to) override {
+    target_.rename_noreplace(from, to);
+  }
   void remove(const std::string& path) override { target_.remove(path); }
   void remove_dir(const std::string& path) override { target_.remove_dir(path); }
   void truncate(const std::string& path, uint64_t size) override { target_.truncate(path, size); }

@@ -12,12 +12,9 @@
 // match), never the ".log".
 //
 // Kubelet formats these names without any escaping because the API server
-// only lets through DNS names (pod: DNS-1123 subdomain, at most 253 bytes;
-// namespace and container: DNS-1123 label, at most 63), so '_' never occurs in
-// them and collectors split on it. Container labels can also be set by hand
-// (`docker run -l io.kubernetes.pod.name=...`); values that are not such names
-// get no link rather than a name kubelet could never produce (and '/' or ".."
-// could not be a file name at all).
+// only lets through DNS names, so '_' never occurs in them and collectors
+// split on it; only pods' containers as kube_labels.h recognises them get a
+// link.
 #pragma once
 
 #include <map>
@@ -27,15 +24,6 @@
 
 namespace logguard {
 
-// The labels kubelet puts on every container of a pod (the engine passes them
-// to the plugin as Info's ContainerLabels).
-inline constexpr std::string_view kKubePodNameLabel = "io.kubernetes.pod.name";
-inline constexpr std::string_view kKubePodNamespaceLabel = "io.kubernetes.pod.namespace";
-inline constexpr std::string_view kKubeContainerNameLabel = "io.kubernetes.container.name";
-// dockershim and cri-dockerd mark the pod's sandbox ("pause") container with
-// this label set to "podsandbox"; kubelet makes no link for it.
-inline constexpr std::string_view kKubeDockerTypeLabel = "io.kubernetes.docker.type";
-
 // The directory under the log root that holds the links.
 inline constexpr std::string_view kKubeLinkDir = "containers";
 
@@ -43,9 +31,8 @@ inline constexpr std::string_view kKubeLinkDir = "containers";
 inline constexpr size_t kKubeLinkNameMax = 255;
 
 // The link's file name for a container with these labels, or nullopt when it
-// gets none: a label missing or empty, a value that is not a valid Kubernetes
-// name, the pod's sandbox container, or a container ID that is not 1 to 128
-// hex digits (the IDs the driver accepts).
+// gets none: not a pod's container (kube_container), or a container ID that
+// is not 1 to 128 hex digits (the IDs the driver accepts).
 std::optional<std::string> kube_log_link_name(const std::map<std::string, std::string>& labels,
                                               std::string_view container_id);
 

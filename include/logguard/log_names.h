@@ -13,8 +13,9 @@
 // <id> is the engine's container ID (hex digits). If a rotation exists both
 // plain and compressed (a compression finishing), both hold the same records:
 // readers use the plain one, crash recovery keeps the compressed one. Every
-// other name under <root> is not a container's log (e.g. <root>/containers/,
-// the Kubernetes view, and <root>/.logguard-probe, the node guard's probe).
+// other name under <root> is not a container's log (e.g. <root>/containers/ and
+// <root>/.pod-links/, the Kubernetes view, and <root>/.logguard-probe, the node
+// guard's probe).
 #pragma once
 
 #include <cstddef>

@@ -38,6 +38,8 @@ struct NodeGuardConfig {
   std::string containers_dir;   // the engine's containers directory; empty: not given
   // Where probe latencies and each container's bytes on disk go; null: nowhere.
   Metrics* metrics = nullptr;
+  // The links at CRI log paths, removed with the logs; null: none are made.
+  PodLinks* pod_links = nullptr;
 };
 
 class NodeGuard : public NodeGates {

@@ -39,8 +39,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "logguard/compression.h"
 
@@ -82,6 +84,16 @@ class OptionError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Helpers for reading plugin settings (here and in node_settings.h, kube_settings.h):
+// a variable's value, nullopt if unset or empty;
+std::optional<std::string> env_setting(const std::function<const char*(const char*)>& getenv,
+                                       const char* name);
+// throws `logguard: invalid plugin setting NAME "value": want WANT`;
+[[noreturn]] void invalid_setting(std::string_view name, std::string_view value,
+                                  std::string_view want);
+// ASCII lower case, for keywords matched in any case ("off", "on").
+std::string ascii_lower(std::string_view s);
 
 using LogOpts = std::map<std::string, std::string>;
 

@@ -11,7 +11,7 @@
 //    without a session are deleted once their newest file is older than that.
 // A container with a live session is never removed, whatever the directory
 // says: its session goes on and its files stay. Links for Kubernetes log
-// collectors go with the logs; links whose logs went while no plugin ran
+// collectors and at CRI log paths (kubelet's) go with the logs; links whose logs went while no plugin ran
 // are pruned.
 #pragma once
 
@@ -30,9 +30,10 @@ class RemovalGuard {
  public:
   // fs: the log root's file system. engine_fs: where containers_dir is
   // looked up (empty containers_dir: not given). retain_nanos <= 0: forever.
+  // pod_links: the links at CRI log paths, removed with the logs; null: none.
   RemovalGuard(std::string root, FileSystem& fs, LogDirectories& directories,
                std::string containers_dir, FileSystem& engine_fs, int64_t retain_nanos,
-               Clock& clock);
+               Clock& clock, PodLinks* pod_links = nullptr);
 
   // Deletes the logs of removed containers; live: the containers with a
   // live session now.

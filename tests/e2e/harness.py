@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one on PATH
@@ -32,6 +33,7 @@ class Engine:
         self.build_dir = os.path.abspath(build_dir)
         self.dir = None       # temp dir: dockerd's data-root, exec-root, socket, log; created by start()
         self.log_root = None  # the plugin's logroot mount source, in self.dir
+        self.pods_dir = None  # its pods mount source (stands for /var/log/pods), in self.dir
         self.host = None
 
     # ---- lifecycle ----
@@ -41,6 +43,8 @@ class Engine:
         self.dir = tempfile.mkdtemp(prefix="lg-e2e-")
         self.log_root = os.path.join(self.dir, "logs")
         os.makedirs(self.log_root)
+        self.pods_dir = os.path.join(self.dir, "pods")
+        os.makedirs(self.pods_dir)
         # Marks the engine as this process's: reap_stale() leaves it alone while we live.
         with open(os.path.join(self.dir, "runner.pid"), "w") as f:
             f.write(str(os.getpid()))
@@ -118,9 +122,15 @@ class Engine:
         self.docker("plugin", "create", PLUGIN, pkg)
         # No TCP metrics listener: engines of parallel runs would compete for 127.0.0.1:9464
         # (test_metrics sets a free port of its own).
-        self.docker("plugin", "set", PLUGIN, "logroot.source=" + self.log_root,
-                    "containers.source=" + self.containers_dir(), "METRICS_ADDR=off")
+        self.docker("plugin", "set", PLUGIN, *self.mount_settings(), "METRICS_ADDR=off")
         self.docker("plugin", "enable", "--timeout", "0", PLUGIN)
+
+    def mount_settings(self):
+        """The plugin's mounts on this engine's directories, and the Kubernetes settings that
+        name them as the host sees them (what the links at CRI log paths hold)."""
+        return ["logroot.source=" + self.log_root, "containers.source=" + self.containers_dir(),
+                "pods.source=" + self.pods_dir, "KUBE_POD_LOGS_DIR=" + self.pods_dir,
+                "KUBE_LOGROOT_SOURCE=" + self.log_root]
 
     def configure_plugin(self, **settings):
         """Sets plugin settings (env NAME=value, or mount.source=...) with the plugin disabled,

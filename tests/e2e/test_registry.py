@@ -132,6 +132,9 @@ class RegistryInstallTest(unittest.TestCase):
         # As the README sets it: the engine's data root (not /var/lib/docker here) + /containers.
         root = cls.engine.docker("info", "-f", "{{.DockerRootDir}}").stdout.decode().strip()
         cls.containers_source = root + "/containers"
+        # Stands for /var/log/pods, which the README has made before installing.
+        cls.pods_source = os.path.join(cls.engine.dir, "registry-pods")
+        os.makedirs(cls.pods_source)
         cls.cids = {}
 
     @classmethod
@@ -177,7 +180,8 @@ class RegistryInstallTest(unittest.TestCase):
         print("  (publishing both releases took %.1f s)" % self.publish_seconds, flush=True)
         self.docker("plugin", "install", "--grant-all-permissions", self.old,
                     "logroot.source=" + self.engine.log_root,
-                    "containers.source=" + self.containers_source)
+                    "containers.source=" + self.containers_source,
+                    "pods.source=" + self.pods_source)
         self.assertIn(self.old + " true", self.plugin_names())
         _, result = self.engine.run("echo hi", check=False)
         self.assertNotEqual(result.returncode, 0)
@@ -199,7 +203,8 @@ class RegistryInstallTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.log_root))
         result = self.docker("plugin", "install", "--alias", "logguard", "--grant-all-permissions",
                              self.old, "logroot.source=" + self.log_root,
-                             "containers.source=" + self.containers_source, check=False)
+                             "containers.source=" + self.containers_source,
+                             "pods.source=" + self.pods_source, check=False)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(self.log_root + ": no such file or directory", result.stderr.decode())
         self.assertIn("logguard:latest false", self.plugin_names())
@@ -212,12 +217,14 @@ class RegistryInstallTest(unittest.TestCase):
 
         block = readme_block("**Install** on every node, as root:")
         self.assertEqual(block.count("/var/log/logguard"), 1)
+        self.assertEqual(block.count("/var/log/pods"), 1)
         self.assertEqual(block.count("registry.example.com/logguard:0.1.0"), 1)
         self.assertEqual(block.count("/containers\n"), 1)
         block = block.replace("/var/log/logguard", self.log_root)
+        block = block.replace("/var/log/pods", self.pods_source)
         block = block.replace("registry.example.com/logguard:0.1.0", self.old)
-        block = block.replace("/containers\n", "/containers logroot.source=%s RATE=2m\n"
-                              % self.log_root)
+        block = block.replace("/containers\n", "/containers logroot.source=%s pods.source=%s "
+                              "RATE=2m\n" % (self.log_root, self.pods_source))
         out = subprocess.run(["sh", "-ec", block], capture_output=True, text=True,
                              env=dict(os.environ, DOCKER_HOST=self.engine.host,
                                       PATH="/usr/bin:" + os.environ["PATH"]))
@@ -227,7 +234,8 @@ class RegistryInstallTest(unittest.TestCase):
         self.assertEqual((plugin["Name"], plugin["PluginReference"], plugin["Enabled"]),
                          ("logguard:latest", self.old, True))
         sources = {m["Name"]: m["Source"] for m in plugin["Config"]["Mounts"]}
-        self.assertEqual(sources, {"logroot": self.log_root, "containers": self.containers_source})
+        self.assertEqual(sources, {"logroot": self.log_root, "containers": self.containers_source,
+                                   "pods": self.pods_source})
         self.assertIn("RATE=2m", plugin["Settings"]["Env"])
         release, _ = self.release_of_running_plugin()
         self.assertEqual(release, self.old)
@@ -284,7 +292,8 @@ class RegistryInstallTest(unittest.TestCase):
                          "the new rootfs has no session state")
 
         self.docker("plugin", "set", "logguard", "logroot.source=" + self.log_root,
-                    "containers.source=" + self.containers_source)
+                    "containers.source=" + self.containers_source,
+                    "pods.source=" + self.pods_source)
         self.docker("plugin", "enable", "--timeout", "0", "logguard")
         print("  (disable, upgrade, set, enable took %.1f s)" % (time.monotonic() - started),
               flush=True)
@@ -318,7 +327,8 @@ class RegistryInstallTest(unittest.TestCase):
         self.assertEqual(block.count("registry.example.com/logguard:0.2.0"), 1)
         self.assertEqual(block.count("/containers\n"), 1)
         block = block.replace("registry.example.com/logguard:0.2.0", self.old)
-        block = block.replace("/containers\n", "/containers logroot.source=%s\n" % self.log_root)
+        block = block.replace("/containers\n", "/containers logroot.source=%s pods.source=%s\n"
+                              % (self.log_root, self.pods_source))
         started = time.monotonic()
         out = subprocess.run(["sh", "-ec", block], capture_output=True, text=True,
                              env=dict(os.environ, DOCKER_HOST=self.engine.host,

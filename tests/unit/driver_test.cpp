@@ -17,7 +17,9 @@
 #include "logguard/file_system.h"
 #include "logguard/frame.h"
 #include "logguard/json_record.h"
+#include "logguard/posix_file_system.h"
 #include "logguard/session_store.h"
+#include "kube_test_labels.h"
 #include "test_util.h"
 
 namespace logguard {
@@ -125,6 +127,7 @@ class DriverTest : public ::testing::Test {
     config.fifo_dir = (dir_ / "fifos").string();
     config.stop_drain_timeout = std::chrono::milliseconds(2000);
     config.open_timeout = std::chrono::milliseconds(500);
+    config.pod_links = pod_links_.get();
     directories_ = std::make_unique<LogDirectories>(files);
     driver_ = std::make_unique<Driver>(config, files, *directories_, nullptr, store, nullptr);
   }
@@ -160,7 +163,31 @@ class DriverTest : public ::testing::Test {
   }
   fs::path log_path() const { return dir_ / "logs" / kId / (kId + "-json.log"); }
 
+  // Links at CRI log paths under dir_/pods, kubelet's limit at kube_max_size.
+  void make_driver_with_pod_links(uint64_t kube_max_size = 10 * 1024 * 1024) {
+    KubeSettings kube;
+    kube.pod_logs_dir = (dir_ / "pods").string();
+    kube.logroot_source = (dir_ / "logs").string();
+    kube.log_max_size = kube_max_size;
+    pods_fs_ = make_posix_file_system(kube.pod_logs_dir);
+    pod_links_ = std::make_unique<PodLinks>(*pods_fs_, kube.pod_logs_dir, posix_file_system(),
+                                            (dir_ / "logs").string(), kube);
+    make_driver(posix_file_system());
+  }
+  // A pod's container with the CRI log path cri-dockerd gives it, whose
+  // directory kubelet made.
+  ContainerInfo pod_container(const std::string& id, int restart = 0, LogOpts opts = {}) {
+    const std::string path = testing::cri_log_path("web-1", "default", "app", restart);
+    const fs::path host = dir_ / "pods" / fs::path(path).lexically_relative("/var/log/pods");
+    fs::create_directories(host.parent_path());
+    ContainerInfo container = info("/k8s_app_web-1", std::move(opts), id);
+    container.labels = testing::pod_labels("web-1", "default", "app", host.string());
+    return container;
+  }
+
   fs::path dir_;
+  std::unique_ptr<FileSystem> pods_fs_;
+  std::unique_ptr<PodLinks> pod_links_;
   std::unique_ptr<LogDirectories> directories_;
   std::unique_ptr<Driver> driver_;
   std::vector<int> engine_fds_;
@@ -422,9 +449,7 @@ TEST_F(DriverTest, KubeletContainersGetTheirLogLinkAtStartAndReattach) {
   make_driver(posix_file_system(), &store);
   auto fifo = make_fifo("k");
   ContainerInfo kube = info("/k8s_app_web-1_default_uid_0");
-  kube.labels = {{"io.kubernetes.pod.name", "web-1"},
-                 {"io.kubernetes.pod.namespace", "default"},
-                 {"io.kubernetes.container.name", "app"}};
+  kube.labels = testing::pod_labels("web-1");
   driver_->start_logging(fifo, kube);
   const fs::path link = dir_ / "logs" / "containers" / ("web-1_default_app-" + kId + ".log");
   engine_write(frame("stdout", "through the link"));
@@ -439,6 +464,78 @@ TEST_F(DriverTest, KubeletContainersGetTheirLogLinkAtStartAndReattach) {
   driver_->stop_logging(fifo);
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_EQ(read_records(link).size(), 2u);
+}
+
+// cri-dockerd links the CRI log path for json-file only; logguard links it
+// for its own containers, at start and again when reattached.
+TEST_F(DriverTest, PodContainersAreLinkedAtTheirCriLogPath) {
+  make_driver_with_pod_links();
+  auto fifo = make_fifo("k");
+  ContainerInfo container = pod_container(kId);
+  driver_->start_logging(fifo, container);
+  engine_write(frame("stdout", "for kubectl logs"));
+  driver_->stop_logging(fifo);
+  const fs::path link = container.labels.at("io.kubernetes.container.logpath");
+  ASSERT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::read_symlink(link), log_path());
+  EXPECT_EQ(read_records(link).size(), 1u);
+  engine_close();
+}
+
+// kubelet rotates the file at the CRI log path once it reaches
+// containerLogMaxSize, which fails with cri-dockerd; so linked containers
+// rotate below it whatever their max-size, and others keep theirs.
+TEST_F(DriverTest, LinkedContainersRotateBelowKubeletsMaxSize) {
+  make_driver_with_pod_links(100'000);  // cap: 90,000
+  auto fifo = make_fifo("k");
+  driver_->start_logging(fifo, pod_container(kId, 0, {{"rate", "off"}, {"max-size", "1m"}}));
+  const std::string line(99, 'x');
+  std::string bytes;
+  for (int i = 0; i < 2000; ++i) bytes += frame("stdout", line);  // ~320 kB of records
+  engine_write(bytes);
+  driver_->stop_logging(fifo);
+  ASSERT_TRUE(fs::exists(log_path().string() + ".1"));
+  for (const char* suffix : {"", ".1", ".2"}) {
+    const std::string path = log_path().string() + suffix;
+    if (fs::exists(path)) EXPECT_LT(fs::file_size(path), 90'000u + 200) << path;
+  }
+  engine_close();
+
+  const std::string other(64, 'b');
+  auto plain = make_fifo("p");
+  driver_->start_logging(plain, info("/plain", {{"rate", "off"}, {"max-size", "1m"}}, other));
+  engine_write(bytes);
+  driver_->stop_logging(plain);
+  EXPECT_FALSE(fs::exists(dir_ / "logs" / other / (other + "-json.log.1")));
+  engine_close();
+}
+
+// Issue 20: containers of a pod whose name is cut before their IDs share the
+// name of the collectors' link; the one that logs keeps it, and when its
+// session ends the other gets it.
+TEST_F(DriverTest, ASharedCutLinkNameGoesToTheContainerThatStillLogs) {
+  const std::string pod(253, 'w');
+  const fs::path link = dir_ / "logs" / "containers" / (pod.substr(0, 251) + ".log");
+  const std::string first(64, 'c'), second(64, 'd');
+  auto first_fifo = make_fifo("first");
+  ContainerInfo a = info("/a", {}, first);
+  a.labels = testing::pod_labels(pod);
+  driver_->start_logging(first_fifo, a);
+  // The link is made on the session's thread, once its files are open.
+  ASSERT_TRUE(testing::eventually([&] { return fs::is_symlink(link); }));
+  auto second_fifo = make_fifo("second");
+  ContainerInfo b = info("/b", {}, second);
+  b.labels = testing::pod_labels(pod);
+  driver_->start_logging(second_fifo, b);
+  engine_write(frame("stdout", "second"));
+  driver_->stop_logging(second_fifo);  // its session has run: it looked at the link
+  EXPECT_EQ(fs::read_symlink(link), fs::path("..") / first / (first + "-json.log"));
+  ::close(engine_fds_.front());  // the first container's engine end: its session ends
+  engine_fds_.erase(engine_fds_.begin());
+  EXPECT_TRUE(testing::eventually([&] {
+    return fs::read_symlink(link) == fs::path("..") / second / (second + "-json.log");
+  }));
+  engine_close();
 }
 
 TEST_F(DriverTest, NoLogLinkWithoutKubeletsLabels) {

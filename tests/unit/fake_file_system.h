@@ -150,6 +150,17 @@ class FakeFileSystem : public FileSystem {
     if (links_.erase(from)) links_.insert(to);
   }
 
+  void rename_noreplace(const std::string& from, const std::string& to) override {
+    {
+      std::lock_guard lock(mu_);
+      check_alive();
+      if (files_.count(to) || dirs_.count(to)) {
+        throw std::system_error(EEXIST, std::generic_category(), to);
+      }
+    }
+    rename(from, to);
+  }
+
   void remove(const std::string& path) override {
     std::lock_guard lock(mu_);
     mutate();

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "fake_file_system.h"
+#include "kube_test_labels.h"
 
 namespace logguard {
 namespace {
@@ -15,9 +18,7 @@ const std::string kRoot = "/logs";
 const std::string kLinks = "/logs/containers";
 
 std::map<std::string, std::string> kube_labels(const std::string& pod) {
-  return {{"io.kubernetes.pod.name", pod},
-          {"io.kubernetes.pod.namespace", "default"},
-          {"io.kubernetes.container.name", "app"}};
+  return testing::pod_labels(pod);
 }
 
 std::string link_of(const std::string& pod, const std::string& id) {
@@ -30,35 +31,40 @@ class KubeLinksTest : public ::testing::Test {
     fs_.create_dirs(kRoot + "/" + kId);
     fs_.create_dirs(kRoot + "/" + kOtherId);
   }
+  void ensure(const std::string& id, const std::map<std::string, std::string>& labels) {
+    links_.ensure(id, labels, [&](const std::string& other) { return live_.count(other) > 0; });
+  }
+
   FakeFileSystem fs_;
   KubeLinks links_{fs_, kRoot};
+  std::set<std::string> live_;  // containers with a live session
 };
 
 TEST_F(KubeLinksTest, LinksTheCurrentFileUnderKubeletsName) {
-  links_.ensure(kId, kube_labels("web-1"));
+  ensure(kId, kube_labels("web-1"));
   EXPECT_EQ(fs_.read_symlink(link_of("web-1", kId)), "../" + kId + "/" + kId + "-json.log");
   EXPECT_EQ(fs_.list_dir(kLinks).size(), 1u);  // no temporary left behind
 }
 
 TEST_F(KubeLinksTest, NoLinkWithoutKubeletsLabels) {
-  links_.ensure(kId, {{"team", "pay"}});
+  ensure(kId, {{"team", "pay"}});
   EXPECT_TRUE(fs_.list_dir(kLinks).empty());
 }
 
 TEST_F(KubeLinksTest, EnsureAgainKeepsOneLinkAndRepairsAWrongOne) {
-  links_.ensure(kId, kube_labels("web-1"));
-  links_.ensure(kId, kube_labels("web-1"));
+  ensure(kId, kube_labels("web-1"));
+  ensure(kId, kube_labels("web-1"));
   EXPECT_EQ(fs_.list_dir(kLinks).size(), 1u);
 
   fs_.remove(link_of("web-1", kId));
   fs_.create_symlink("../elsewhere", link_of("web-1", kId));
-  links_.ensure(kId, kube_labels("web-1"));
+  ensure(kId, kube_labels("web-1"));
   EXPECT_EQ(fs_.read_symlink(link_of("web-1", kId)), "../" + kId + "/" + kId + "-json.log");
 }
 
 TEST_F(KubeLinksTest, RemoveForTakesOnlyThatContainersLinks) {
-  links_.ensure(kId, kube_labels("web-1"));
-  links_.ensure(kOtherId, kube_labels("web-2"));
+  ensure(kId, kube_labels("web-1"));
+  ensure(kOtherId, kube_labels("web-2"));
   links_.remove_for(kId);
   EXPECT_FALSE(fs_.read_symlink(link_of("web-1", kId)));
   EXPECT_TRUE(fs_.read_symlink(link_of("web-2", kOtherId)));
@@ -66,15 +72,35 @@ TEST_F(KubeLinksTest, RemoveForTakesOnlyThatContainersLinks) {
 
 TEST_F(KubeLinksTest, RemoveForFindsACutNameByItsTarget) {
   const std::string pod(240, 'p');  // the name is cut inside the ID
-  links_.ensure(kId, kube_labels(pod));
+  ensure(kId, kube_labels(pod));
   ASSERT_EQ(fs_.list_dir(kLinks).size(), 1u);
   links_.remove_for(kId);
   EXPECT_TRUE(fs_.list_dir(kLinks).empty());
 }
 
+// Issue 20: two containers of a pod whose name is cut before their IDs share
+// the link's name; neither may take it from the other while that one logs,
+// nor remove the other's.
+TEST_F(KubeLinksTest, ACutNameSharedByTwoContainersStaysWithTheOneThatLogs) {
+  const std::string pod(253, 'p');
+  const std::string name = kLinks + "/" + pod.substr(0, 251) + ".log";
+  live_ = {kId};
+  ensure(kId, kube_labels(pod));
+  live_.insert(kOtherId);
+  ensure(kOtherId, kube_labels(pod));
+  EXPECT_EQ(fs_.read_symlink(name), "../" + kId + "/" + kId + "-json.log");
+  links_.remove_for(kOtherId);
+  EXPECT_EQ(fs_.read_symlink(name), "../" + kId + "/" + kId + "-json.log");
+  live_.erase(kId);  // its session ended: the Driver offers the name again
+  ensure(kOtherId, kube_labels(pod));
+  EXPECT_EQ(fs_.read_symlink(name), "../" + kOtherId + "/" + kOtherId + "-json.log");
+  links_.remove_for(kId);
+  EXPECT_EQ(fs_.read_symlink(name), "../" + kOtherId + "/" + kOtherId + "-json.log");
+}
+
 TEST_F(KubeLinksTest, PruneRemovesLinksWhoseLogsAreGone) {
-  links_.ensure(kId, kube_labels("web-1"));
-  links_.ensure(kOtherId, kube_labels("web-2"));
+  ensure(kId, kube_labels("web-1"));
+  ensure(kOtherId, kube_labels("web-2"));
   fs_.remove_dir(kRoot + "/" + kId);
   links_.prune();
   EXPECT_FALSE(fs_.read_symlink(link_of("web-1", kId)));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kube_test_labels.h"
+
 namespace logguard {
 namespace {
 
@@ -10,11 +12,7 @@ const std::string kOtherId = "00000000000000000000000000000000000000000000000000
 
 std::map<std::string, std::string> kube_labels(std::string pod, std::string ns,
                                                std::string container) {
-  return {{"io.kubernetes.pod.name", std::move(pod)},
-          {"io.kubernetes.pod.namespace", std::move(ns)},
-          {"io.kubernetes.container.name", std::move(container)},
-          {"io.kubernetes.pod.uid", "6b7d3c1e-2f4a-4b8c-9d0e-1a2b3c4d5e6f"},
-          {"io.kubernetes.docker.type", "container"}};
+  return testing::pod_labels(pod, ns, container);
 }
 
 TEST(KubeLogLinkName, IsPodNamespaceContainerAndId) {
@@ -28,9 +26,17 @@ TEST(KubeLogLinkName, IsPodNamespaceContainerAndId) {
 TEST(KubeLogLinkName, OtherLabelsDoNotMatter) {
   auto labels = kube_labels("web-0", "shop", "app");
   labels["annotation.io.kubernetes.container.hash"] = "abc";
-  labels.erase("io.kubernetes.pod.uid");
-  labels.erase("io.kubernetes.docker.type");
+  labels["io.kubernetes.container.logpath"] = "/elsewhere";
   EXPECT_EQ(kube_log_link_name(labels, kId), "web-0_shop_app-" + kId + ".log");
+}
+
+// Issue 20: `docker run -l io.kubernetes.pod.namespace=kube-system ...` made
+// a link collectors file under kube-system.
+TEST(KubeLogLinkName, NoneForLabelsSetByHand) {
+  const std::map<std::string, std::string> by_hand{{"io.kubernetes.pod.name", "web-0"},
+                                                   {"io.kubernetes.pod.namespace", "kube-system"},
+                                                   {"io.kubernetes.container.name", "app"}};
+  EXPECT_EQ(kube_log_link_name(by_hand, kId), std::nullopt);
 }
 
 // "<pod>_<ns>_<container>-<id>" is cut to 251 bytes before ".log" is added, so

@@ -6,25 +6,17 @@
 
 #include <map>
 
-#include "logguard/options.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
 
-NodeSettings from(std::map<std::string, std::string> env) {
-  return node_settings_from_env([&](const char* name) -> const char* {
-    auto it = env.find(name);
-    return it == env.end() ? nullptr : it->second.c_str();
-  });
+NodeSettings from(const std::map<std::string, std::string>& env) {
+  return node_settings_from_env(testing::env_of(env));
 }
 
-std::string error_of(std::map<std::string, std::string> env) {
-  try {
-    from(std::move(env));
-  } catch (const OptionError& e) {
-    return e.what();
-  }
-  return "";
+std::string error_of(const std::map<std::string, std::string>& env) {
+  return testing::option_error([&] { from(env); });
 }
 
 TEST(NodeSettings, DefaultsAreAutoTenAndFifteenPercentAWeek) {

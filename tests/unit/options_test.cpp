@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "logguard/kube_settings.h"
 #include "logguard/node_settings.h"
+#include "logguard/size_parse.h"
 
 namespace logguard {
 namespace {
@@ -228,6 +230,16 @@ TEST(Options, ConfigJsonMirrorsTheBuiltInDefaults) {
   EXPECT_EQ(env["NODE_MIN_FREE"], node.min_free.describe());
   EXPECT_EQ(parse_duration(env["NODE_LATENCY_TARGET"]), node.latency_target_nanos);
   EXPECT_EQ(parse_duration(env["RETAIN"]), node.retain_nanos);
+  KubeSettings kube;
+  EXPECT_EQ(env["KUBE_POD_LINKS"], kube.pod_links ? "on" : "off");
+  EXPECT_EQ(env["KUBE_POD_LOGS_DIR"], kube.pod_logs_dir);
+  EXPECT_EQ(env["KUBE_LOGROOT_SOURCE"], kube.logroot_source);
+  EXPECT_EQ(parse_size(env["KUBE_LOG_MAX_SIZE"]), kube.log_max_size);
+  // The pods mount is where kubelet's paths are, and the links point into the log root.
+  std::map<std::string, std::string> mounts;
+  for (const auto& m : manifest.at("mounts")) mounts[m.at("name")] = m.at("destination");
+  EXPECT_EQ(mounts["pods"], kube.pod_logs_dir);
+  EXPECT_EQ(mounts["logroot"], kube.logroot_source);
 }
 
 }  // namespace

@@ -54,14 +54,11 @@ TEST_F(RemovalGuardTest, KubernetesLinksGoWithTheLogs) {
   engine_has('a');
   engine_has('b');
   KubeLinks links(fs_, kRoot);
-  auto labels = [](const std::string& pod) {
-    return std::map<std::string, std::string>{{"io.kubernetes.pod.name", pod},
-                                              {"io.kubernetes.pod.namespace", "ns"},
-                                              {"io.kubernetes.container.name", "c"}};
-  };
-  links.ensure(id('a'), labels("pa"));
-  links.ensure(id('b'), labels("pb"));
-  links.ensure(id('c'), labels("pc"));  // its logs went while no plugin ran
+  auto labels = [](const std::string& pod) { return testing::pod_labels(pod, "ns", "c"); };
+  auto none_live = [](const std::string&) { return false; };
+  links.ensure(id('a'), labels("pa"), none_live);
+  links.ensure(id('b'), labels("pb"), none_live);
+  links.ensure(id('c'), labels("pc"), none_live);  // its logs went while no plugin ran
   make_guard(kContainers);
   engine_removes('b');
   guard_->follow({});

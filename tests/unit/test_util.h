@@ -7,14 +7,19 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "logguard/frame.h"
+#include "logguard/options.h"
 #include "logguard/plugin_log.h"
 
 namespace logguard::testing {
@@ -100,6 +105,25 @@ class CapturedLogs {
   std::shared_ptr<spdlog::logger> previous_;
   std::shared_ptr<LineSink> out_, err_;
 };
+// A getenv that reads `env`, for the plugin settings' parsers.
+inline std::function<const char*(const char*)> env_of(
+    const std::map<std::string, std::string>& env) {
+  return [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+}
+
+// The message of the OptionError fn throws, "" if none.
+template <typename Fn>
+std::string option_error(Fn&& fn) {
+  try {
+    fn();
+  } catch (const OptionError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 inline constexpr int64_t kSomeTime = 1'700'000'000'000'000'000;
 
@@ -130,6 +154,18 @@ inline void plant(const std::string& kind, const std::string& target, const std:
 }
 
 // [from, to)
+// Polls pred until it holds; false only if it still does not after `limit`,
+// a bound for a test that hangs, not a statement about speed.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 inline std::vector<int> range(int from, int to) {
   std::vector<int> v;
   for (int i = from; i < to; ++i) v.push_back(i);
