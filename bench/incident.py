@@ -259,6 +259,58 @@ class DiskSampler:
         self.thread.join()
 
 
+class BudgetSampler:
+    """The plugin's node budget and write-back backlog (its /metrics on the plugin socket),
+    every half second: what the guard did during a row."""
+
+    NAMES = {"logguard_node_write_budget_bytes_per_second": "budget",
+             "logguard_node_write_backlog_bytes": "backlog"}
+
+    def __init__(self, engine):
+        self.socket = os.path.join("/run/docker/plugins", plugin_id(engine), "logguard.sock")
+        self.samples = []  # (monotonic time, {name: value})
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def scrape(self):
+        import socket
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            s.connect(self.socket)
+            s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        values = {}
+        for line in data.decode(errors="replace").splitlines():
+            name, _, value = line.partition(" ")
+            if name in self.NAMES:
+                values[self.NAMES[name]] = float(value)
+        return values
+
+    def loop(self):
+        while not self.stop_event.wait(0.5):
+            try:
+                self.samples.append((time.monotonic(), self.scrape()))
+            except (OSError, ValueError):
+                pass  # restarting, or busy: the next sample
+
+    def summary(self, start, end):
+        inside = [v for t, v in self.samples if start <= t <= end]
+        budget = sorted(v["budget"] for v in inside if "budget" in v)
+        backlog = [v["backlog"] for v in inside if "backlog" in v]
+        if not budget:
+            return {}
+        return {"budget_min_mb_s": budget[0] / 1e6, "budget_median_mb_s": budget[len(budget) // 2] / 1e6,
+                "budget_max_mb_s": budget[-1] / 1e6,
+                "backlog_max_mb": max(backlog) / 1e6 if backlog else None}
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join()
+
+
 # ---- the fsync probe ----
 
 def run_queue_wait():
@@ -633,6 +685,7 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
         disk.throttle(args.write_bps)
     rule = disk.throttle_rule()
     probe = Probe(os.path.join(disk.mountpoint, "probe"), probe_out)
+    budget = BudgetSampler(engine) if driver == "logguard" else None
     cids = []
     result = {"row": row, "label": label, "driver": driver, "opts": opts, "containers": count,
               "seconds": args.seconds, "throttle_rule_bps": rule}
@@ -697,6 +750,8 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
         result["disk_row_mb_s"] = (disk_row_end - disk_before) / 1e6 / (t_row_end - t_go)
         result["throttled_row_mb_s"] = ((throttled_row_end - throttled_before) / 1e6
                                         / (t_row_end - t_go))
+        if budget:
+            result["guard"] = budget.summary(t_go, t_row_end)
         peak = sampler.peak(t_go, t_row_end)
         result["disk_peak_mb_s"] = None if peak is None else peak / 1e6
         disk.unthrottle()
@@ -724,6 +779,8 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
         return result
     finally:
         disk.unthrottle()  # first: a probe or container stuck on the throttled disk comes free
+        if budget:
+            budget.stop()
         probe.kill()
         remove_containers(engine, cids)
         if driver == "logguard":
@@ -736,8 +793,12 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
 def describe(r):
     p, f, w, a = r["probe"], r["probe_flood"], r["warmup"], r["probe_after"]
     wall = r["probe_wall"]
+    guard = r.get("guard") or {}
     return ("  probe, CPU waits included: p99 %s / max %s ms\n"
             % (fmt(wall["p99_ms"], "%.1f"), fmt_max(wall)) +
+            ("  node budget %.1f / %.1f / %.1f MB/s (min / median / max), backlog up to %s MB\n"
+             % (guard["budget_min_mb_s"], guard["budget_median_mb_s"], guard["budget_max_mb_s"],
+                fmt(guard["backlog_max_mb"], "%.1f")) if guard else "") +
             "  probe over the row's %.1f s: p50 %s / p99 %s / max %s ms, %d/%d probes, %d stalls "
             ">= 1 s; during the %d s of flood only: p50 %s / p99 %s / max %s ms, %d/%d probes; "
             "after it: max %s ms; warm-up: p50 %s / max %s ms%s\n"

@@ -10,6 +10,13 @@ namespace logguard {
 namespace {
 
 constexpr const char* kProbeName = ".logguard-probe";
+// In auto mode the budget stays within these shares of the rate the disk
+// takes the write-back's chunks at: at most this much of the disk's time for
+// logs, the rest left idle for others' writes ...
+constexpr double kHighShare = 0.5;
+// ... and at least this much, however slow the probe: with one chunk of ours
+// queued at most, cutting below it cannot make anyone's fsync faster.
+constexpr double kLowShare = 0.3;
 
 }  // namespace
 
@@ -53,7 +60,13 @@ double BudgetGuard::pace() const {
 }
 
 void BudgetGuard::tick(int64_t mono_now) {
+  const double service = write_back_.service_rate();
   if (controller_) {
+    // Between 30 and 50 % of what the disk takes: the write-back keeps at
+    // most a chunk of ours queued, so its share of a neighbour's latency is
+    // bounded whatever the budget, and a probe slowed by something else (a
+    // CPU-starved journal thread, another writer) must not starve the logs.
+    if (service > 0) controller_->set_bounds(kLowShare * service, kHighShare * service);
     LatencyProbe::Reading reading = probe_->take();
     for (int64_t latency : reading.latencies) {
       controller_->on_probe(mono_now, latency);
@@ -68,7 +81,6 @@ void BudgetGuard::tick(int64_t mono_now) {
   if (pace > 0) {
     // Shares of what the node sustains: a disk slower than the budget
     // drains the backlog at its own rate.
-    const double service = write_back_.service_rate();
     budget_->set_rate(service > 0 ? std::min(pace, service) : pace, mono_now);
   }
   budget_->rebalance(mono_now);

@@ -174,7 +174,7 @@ Metrics::Metrics(Clock& clock)
                        .Add({});
   node_backlog_limit_ = &BuildGauge()
                              .Name("logguard_node_write_backlog_limit_bytes")
-                             .Help("The backlog the node absorbs (NODE_WRITE_BURST, at most 20 s "
+                             .Help("The backlog the node absorbs (NODE_WRITE_BURST, at most 15 s "
                                    "of the budget): above half, floods get fair shares of the "
                                    "budget; at it, records are dropped or held.")
                              .Register(*registry_)

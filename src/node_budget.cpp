@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 #include <utility>
 
 namespace logguard {
@@ -49,6 +50,31 @@ void NodeBudget::set_rate(double rate, int64_t mono_now) {
 void NodeBudget::set_allowance_locked() {
   const double bound = std::max(rate_ * kMaxBacklogSeconds, static_cast<double>(kMinAllowance));
   allowance_ = rate_ <= 0 ? setting_ : std::min(setting_, static_cast<uint64_t>(bound));
+  calm_below_ = sustained_ ? low_water_locked() : allowance_ / 2;
+}
+
+uint64_t NodeBudget::low_water_locked() const {
+  const double low = std::max(rate_ * kLowWaterSeconds, static_cast<double>(kMinAllowance));
+  return std::min(static_cast<uint64_t>(low), allowance_.load() / 2);
+}
+
+double NodeBudget::follow_pressure_locked(int64_t mono_now, double asked, bool refused) {
+  const uint64_t backlog = backlog_.load(std::memory_order_relaxed);
+  const uint64_t low = low_water_locked();
+  if (backlog <= low) {
+    above_low_since_ = 0;
+  } else if (above_low_since_ == 0) {
+    above_low_since_ = mono_now;
+  }
+  if (refused || asked >= rate_) last_pressed_ = mono_now;
+  if (!sustained_ && above_low_since_ != 0 && mono_now - above_low_since_ >= kSustainNanos) {
+    sustained_ = true;
+    last_pressed_ = mono_now;
+  } else if (sustained_ && mono_now - last_pressed_ >= kSustainNanos) {
+    sustained_ = false;
+  }
+  set_allowance_locked();
+  return sustained_ && backlog > 2 * low ? rate_ / 2 : rate_;
 }
 
 uint64_t NodeBudget::quiet_margin() const {
@@ -97,7 +123,14 @@ void NodeBudget::rebalance(int64_t mono_now) {
     const bool unknown = std::exchange(share->new_, false);
     demands.push_back(limited.back() || unknown ? -1.0 : asked.back());
   }
-  const double level = rate_ <= 0 ? 0.0 : fair_level_for(demands, rate_);
+  if (rate_ <= 0) {
+    level_ = 0.0;
+    return;
+  }
+  const double shared = follow_pressure_locked(
+      mono_now, std::accumulate(asked.begin(), asked.end(), 0.0),
+      std::find(limited.begin(), limited.end(), true) != limited.end());
+  const double level = fair_level_for(demands, shared);
   level_ = level;
   for (size_t i = 0; i < shares_.size(); ++i) {
     shares_[i]->quiet_ = !limited[i] && asked[i] < 0.5 * level;
@@ -158,7 +191,7 @@ NodeBudget::Share::Verdict NodeBudget::Share::admit(int64_t mono_now, uint64_t c
   const uint64_t backlog = budget_->backlog() + cost;
   const uint64_t allowance = budget_->allowance();
   bool admitted;
-  if (backlog <= allowance / 2) {  // calm
+  if (backlog <= budget_->calm_below()) {  // calm
     own_.has_tokens(mono_now);  // keeps the bucket's time; it is full when pressure starts
     admitted = true;
   } else if (backlog <= allowance) {  // pressed: each its share
@@ -196,7 +229,7 @@ int64_t NodeBudget::Share::nanos_until_clear(int64_t mono_now) {
   if (budget_->fair_level() <= 0) return 0;
   const uint64_t backlog = budget_->backlog();
   const uint64_t allowance = budget_->allowance();
-  if (backlog <= allowance / 2) return 0;
+  if (backlog <= budget_->calm_below()) return 0;
   follow_level(mono_now);
   int64_t wait = own_.nanos_until_positive(mono_now);
   if (backlog > allowance) wait = std::max(wait, nanos_to_drain(backlog - allowance));

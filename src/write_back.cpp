@@ -30,6 +30,7 @@ struct WriteBack::Core {
   // Puts a file back in line if it still has bytes to hand over. mu held.
   void settle(const std::shared_ptr<File>& file);
   void measure(uint64_t bytes, int64_t nanos);
+  void let_go_of_queue();
   void kick() {  // mu held
     kicked = true;
     cv.notify_one();
@@ -62,6 +63,7 @@ void WriteBack::File::wrote(uint64_t bytes) {
   const uint64_t before = written_;
   written_ += bytes;
   core_->backlog.fetch_add(bytes, std::memory_order_relaxed);
+  if (core_->stopping) return;  // no one hands it over; the kernel writes it back
   if (!queued_) {
     queued_ = true;
     dirty_since_ = core_->clock.monotonic_nanos();
@@ -198,6 +200,7 @@ void WriteBack::start() {
       }
       core->kicked = false;
     }
+    core->let_go_of_queue();  // what a chunk stuck past stop() put back
     exited.set_value();
   });
 }
@@ -210,14 +213,23 @@ void WriteBack::stop() {
     core_->kick();
   }
   core_->handed.notify_all();
-  if (!thread_.joinable()) return;
-  // A chunk handed to a disk that does not answer may never return; the
-  // thread owns what it uses, so it can be left behind.
-  if (exited_.wait_for(kStopWait) == std::future_status::ready) {
-    thread_.join();
-  } else {
-    thread_.detach();
+  if (thread_.joinable()) {
+    // A chunk handed to a disk that does not answer may never return; the
+    // thread owns what it uses, so it can be left behind.
+    if (exited_.wait_for(kStopWait) == std::future_status::ready) {
+      thread_.join();
+    } else {
+      thread_.detach();
+    }
   }
+  core_->let_go_of_queue();
+}
+
+void WriteBack::Core::let_go_of_queue() {
+  // Queued files hold the core and the core holds them: the cycle ends here.
+  std::lock_guard lock(mu);
+  for (const auto& file : queue) file->queued_ = false;
+  queue.clear();
 }
 
 std::shared_ptr<WriteBack::File> WriteBack::track(std::shared_ptr<const UniqueFd> fd,

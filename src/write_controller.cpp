@@ -9,8 +9,17 @@ namespace logguard {
 
 WriteController::WriteController(WriteControllerConfig config)
     : config_(config),
-      rate_(std::max(config.ceiling, config.floor)),
+      floor_(std::min(config.floor, config.ceiling)),
+      ceiling_(config.ceiling),
+      rate_(ceiling_),
       reported_rate_(rate_) {}
+
+void WriteController::set_bounds(double low, double high) {
+  const double floor = std::min(config_.floor, config_.ceiling);
+  ceiling_ = std::clamp(high, floor, config_.ceiling);
+  floor_ = std::clamp(low, floor, ceiling_);
+  rate_ = std::clamp(rate_, floor_, ceiling_);
+}
 
 void WriteController::forget_before(int64_t mono_now) {
   while (!window_.empty() && mono_now - window_.front().first > kWindowNanos) window_.pop_front();
@@ -34,9 +43,6 @@ void WriteController::on_probe(int64_t mono_now, int64_t latency_nanos) {
   forget_before(mono_now);
   window_.emplace_back(mono_now, latency_nanos);
   const int64_t latency = window_latency();
-  // Above half the target the queue is building: stop growing before it
-  // reaches the target (the neutral band of delay-based control).
-  if (latency > config_.target_nanos / 2) last_slow_ = mono_now;
   if (latency > config_.target_nanos) congested(mono_now, latency);
 }
 
@@ -45,14 +51,17 @@ void WriteController::on_tick(int64_t mono_now, int64_t in_flight_nanos) {
   last_tick_ = mono_now;
   if (in_flight_nanos > kStallFactor * config_.target_nanos) {
     worst_latency_ = std::max(worst_latency_, in_flight_nanos);
-    last_slow_ = mono_now;
     congested(mono_now, in_flight_nanos);
     return;
   }
-  const bool healthy = last_slow_ == 0 || mono_now - last_slow_ >= kHealthyNanos;
-  if (!healthy || mono_now < hold_until_) return;
+  forget_before(mono_now);
+  if (mono_now < hold_until_) return;
+  // How far under the target, 0..1 (the latency of a probe in flight counts).
+  const int64_t latency = std::max(window_latency(), in_flight_nanos);
+  const double under = 1.0 - static_cast<double>(latency) / static_cast<double>(config_.target_nanos);
+  if (under <= 0) return;
   const double seconds = static_cast<double>(elapsed) / 1e9;
-  rate_ = std::min(config_.ceiling, rate_ * (1 + kIncreasePerSecond * seconds));
+  rate_ = std::min(ceiling_, rate_ * (1 + kIncreasePerSecond * under * seconds));
 }
 
 void WriteController::congested(int64_t mono_now, int64_t latency_nanos) {
@@ -62,7 +71,7 @@ void WriteController::congested(int64_t mono_now, int64_t latency_nanos) {
   const double factor = std::clamp(static_cast<double>(config_.target_nanos) /
                                        static_cast<double>(latency_nanos),
                                    kDeepestDecrease, kDecrease);
-  rate_ = std::max(config_.floor, rate_ * factor);
+  rate_ = std::max(floor_, rate_ * factor);
   hold_until_ = mono_now + std::clamp(latency_nanos, kMinHoldNanos, kMaxHoldNanos);
 }
 

@@ -21,7 +21,17 @@
 //    share is never held back however hard the others flood.
 // The allowance is the node's setting but at most kMaxBacklogSeconds of the
 // rate: the kernel writes dirty data out by itself after 30 s, all at once,
-// which is what pacing avoids.
+// which is what pacing avoids (and the rate may halve after the bytes came).
+//
+// The allowance is for bursts, not for floods. The kernel dates a file's
+// dirty pages from when the file was first dirtied and the write-back's
+// sync_file_range never makes it clean in the kernel's eyes, so 30 s into a
+// flood it writes out every flooded file's backlog at once: with 64 MB held
+// on a 20 MB/s disk, a neighbour's fsync waited 0.5-1.2 s. So once the
+// backlog has stayed above the low water (kLowWaterSeconds of the rate, at
+// least 1 MiB) for kSustainNanos, the floods share half the rate until it is
+// back there, and only the low water is calm; that ends once the writers
+// have wanted less than the rate, unrefused, for kSustainNanos.
 //
 // Threads: a Share is used by one writer thread; set_rate() and rebalance()
 // are called by the node guard's thread.
@@ -41,7 +51,9 @@ namespace logguard {
 class NodeBudget : public std::enable_shared_from_this<NodeBudget> {
  public:
   static constexpr int64_t kIntervalNanos = 100'000'000;  // rebalance period
-  static constexpr double kMaxBacklogSeconds = 20;
+  static constexpr double kMaxBacklogSeconds = 15;
+  static constexpr int64_t kSustainNanos = 5'000'000'000;
+  static constexpr double kLowWaterSeconds = 0.1;
 
   // rate: bytes per second; <= 0 means no node budget (everything admitted).
   // allowance: the bytes the backlog may hold. backlog: the write-back's
@@ -60,6 +72,11 @@ class NodeBudget : public std::enable_shared_from_this<NodeBudget> {
   // The backlog the budget allows now: the setting, bounded by the rate.
   uint64_t allowance() const { return allowance_.load(std::memory_order_relaxed); }
   uint64_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
+  // Below this backlog everything is admitted: half the allowance, or the
+  // low water during a sustained flood.
+  uint64_t calm_below() const { return calm_below_.load(std::memory_order_relaxed); }
+  // Whether floods have outrun the disk for longer than a burst.
+  bool sustained() const { return sustained_.load(std::memory_order_relaxed); }
   // Recomputes the fair level from what each share asked for since the last
   // call. Call every kIntervalNanos.
   void rebalance(int64_t mono_now);
@@ -77,6 +94,10 @@ class NodeBudget : public std::enable_shared_from_this<NodeBudget> {
   NodeBudget(double rate, uint64_t allowance, const std::atomic<uint64_t>& backlog);
   void leave(Share* share);
   void set_allowance_locked();
+  uint64_t low_water_locked() const;
+  // Follows a sustained flood's start and end; returns the rate the shares
+  // may add up to.
+  double follow_pressure_locked(int64_t mono_now, double asked, bool refused);
   // The quiet writers' margin beyond the allowance.
   uint64_t quiet_margin() const;
 
@@ -86,6 +107,10 @@ class NodeBudget : public std::enable_shared_from_this<NodeBudget> {
   double rate_;                           // guarded by mu_
   std::vector<Share*> shares_;            // guarded by mu_
   int64_t last_rebalance_ = 0;            // guarded by mu_
+  int64_t above_low_since_ = 0;           // guarded by mu_; 0: at or below the low water
+  int64_t last_pressed_ = 0;              // guarded by mu_: writers wanted the rate or more
+  std::atomic<bool> sustained_{false};
+  std::atomic<uint64_t> calm_below_{0};
   std::atomic<uint64_t> allowance_{0};
   std::atomic<double> level_{0};
   std::atomic<uint64_t> used_{0};

@@ -68,6 +68,8 @@ class WriteBack {
 
   // Starts the pacing thread. stop() ends it; on a disk that does not
   // answer it is left behind after a second rather than holding shutdown.
+  // After stop(), writes are counted but no longer handed over: the kernel
+  // writes them back as it would without us.
   void start();
   void stop();
 

@@ -18,9 +18,12 @@
 //    drains takes that long to show in the probes.
 //  - A probe still in flight kStallFactor times longer than the target is a
 //    stalled disk: it is answered before the probe returns.
-//  - Once the window has been under half the target for kHealthyNanos, the
-//    budget grows by half of itself a second, back to the ceiling in seconds
-//    (1 MB/s to 256 MB/s in about 14 s), not tens of seconds.
+//  - Under the target it grows in proportion to how far under it is (as
+//    LEDBAT does): by half of itself a second when the probes are quick
+//    (back to the ceiling in seconds: 1 MB/s to 256 MB/s in about 14 s), by
+//    less as they near the target. A budget that only grew under half the
+//    target ratcheted down on a disk whose probes sat between half and all
+//    of it: every cut stuck.
 //  - The budget stays within [floor, ceiling].
 #pragma once
 
@@ -42,15 +45,18 @@ class WriteController {
  public:
   static constexpr double kDecrease = 0.5;
   static constexpr double kDeepestDecrease = 0.125;
-  static constexpr double kIncreasePerSecond = 0.5;  // of the budget
+  static constexpr double kIncreasePerSecond = 0.5;  // of the budget, with quick probes
   static constexpr int64_t kWindowNanos = 2'000'000'000;
-  static constexpr int64_t kHealthyNanos = 1'000'000'000;
   static constexpr int64_t kMinHoldNanos = 1'000'000'000;
   static constexpr int64_t kMaxHoldNanos = 3'000'000'000;
   static constexpr int64_t kStallFactor = 4;
 
   explicit WriteController(WriteControllerConfig config);
 
+  // Narrows [floor, ceiling] to [low, high] (within the configured ones),
+  // the budget moved into it. The node guard sets it from the rate the disk
+  // takes the write-back's chunks at.
+  void set_bounds(double low, double high);
   // A probe completed with this latency.
   void on_probe(int64_t mono_now, int64_t latency_nanos);
   // Called every tick: in_flight_nanos is the age of a probe not yet
@@ -69,12 +75,12 @@ class WriteController {
   void congested(int64_t mono_now, int64_t latency_nanos);
 
   WriteControllerConfig config_;
+  double floor_, ceiling_;  // in force: the configured ones, narrowed by set_bounds()
   double rate_;
   double reported_rate_;
   std::deque<std::pair<int64_t, int64_t>> window_;  // (time, latency) of the recent probes
   int64_t hold_until_ = 0;     // no cut and no growth before this
   int64_t last_tick_ = 0;
-  int64_t last_slow_ = 0;      // the window was last over half the target; 0: never
   int64_t worst_latency_ = 0;  // since the last report
 };
 

@@ -256,6 +256,7 @@ TEST(WriteBackThread, StopReturnsWhileTheDiskDoesNotAnswer) {
     bool answered = false, entered = false;
   };
   auto stuck = std::make_shared<Stuck>();
+  std::weak_ptr<WriteBack::File> left;
   {
     WriteBack wb(
         system_clock(),
@@ -274,10 +275,33 @@ TEST(WriteBackThread, StopReturnsWhileTheDiskDoesNotAnswer) {
       stuck->cv.wait(lock, [&] { return stuck->entered; });
     }
     wb.stop();  // returns although the chunk never comes back
+    left = file;
   }
-  std::lock_guard lock(stuck->mu);
-  stuck->answered = true;  // the left-behind thread may finish now
-  stuck->cv.notify_all();
+  {
+    std::lock_guard lock(stuck->mu);
+    stuck->answered = true;  // the left-behind thread may finish now
+    stuck->cv.notify_all();
+  }
+  // ... and, once it has, holds nothing of ours.
+  for (int i = 0; i < 60'000 && !left.expired(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(left.expired());
+}
+
+// A file with bytes in line and the write-back hold each other: dropping the
+// write-back must free both (a leak in every test before).
+TEST(WriteBackThread, ItsFilesAreLetGoWithIt) {
+  FakeClock clock;
+  std::weak_ptr<WriteBack::File> left;
+  {
+    WriteBack wb(clock, [](int, uint64_t, uint64_t) {}, [](int) { return true; });
+    wb.start();
+    auto file = wb.track(fake_fd(3), 0);
+    file->wrote(1000);  // a small tail: it waits in line
+    left = file;
+  }
+  EXPECT_TRUE(left.expired());
 }
 
 }  // namespace

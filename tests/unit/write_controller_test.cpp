@@ -88,6 +88,38 @@ TEST(WriteController, SlowProbesFartherApartThanTheWindowDoNotCut) {
   EXPECT_EQ(c.rate(), 256e6);
 }
 
+// Probes between half the target and the target: no cut, and the budget a
+// cut left grows back (it grew only under half the target, and every cut
+// stuck on such a disk).
+TEST(WriteController, ProbesUnderTheTargetLetACutBudgetGrowBack) {
+  WriteController c(config(64e6));
+  int64_t now = 1'000'000'000;
+  c.on_probe(now, 60 * kMs);
+  c.on_probe(now += 200 * kMs, 60 * kMs);
+  ASSERT_EQ(c.rate(), 32e6);
+  for (int tick = 0; tick < 300; ++tick) {  // 30 s of probes at 35 ms
+    now += 100 * kMs;
+    if (tick % 2 == 0) c.on_probe(now, 35 * kMs);
+    c.on_tick(now, 0);
+  }
+  EXPECT_EQ(c.rate(), 64e6);
+}
+
+// The node guard narrows the range to shares of what the disk takes: the
+// budget neither leaves it by growing nor by cuts, however slow the probes.
+TEST(WriteController, StaysWithinTheBoundsItIsGiven) {
+  WriteController c(config());
+  c.set_bounds(10e6, 16e6);
+  EXPECT_EQ(c.rate(), 16e6);  // moved into them
+  int64_t now = 1'000'000'000;
+  for (int i = 0; i < 20; ++i) c.on_probe(now += 200 * kMs, 5000 * kMs);
+  EXPECT_EQ(c.rate(), 10e6);
+  c.set_bounds(0, 1e12);  // never beyond the configured ones
+  EXPECT_EQ(c.rate(), 10e6);
+  for (int i = 0; i < 400; ++i) c.on_tick(now += 100 * kMs, 0);
+  EXPECT_EQ(c.rate(), 256e6);
+}
+
 TEST(WriteController, SettlesBelowTheDisksCapacity) {
   WriteController c(config());
   Disk disk{20e6};
