@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kube_test_labels.h"
 #include "log_root_fixture.h"
 #include "test_util.h"
 
