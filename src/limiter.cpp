@@ -15,13 +15,6 @@ Limiter::Limiter(LimitOptions options, NodeGate* node) : options_(std::move(opti
   streams_.reserve(2);
 }
 
-const char* Limiter::drop_cause_name(size_t cause) {
-  static constexpr const char* kNames[kDropCauses] = {
-      "rate", "line-rate", "node-rate", "node-disk", "node-free", "restart", "write-error"};
-  static_assert(kByByteRate == 1u << kCauseRate && kByNodeFree == 1u << kCauseNodeFree &&
-                kByWriteError == 1u << kCauseWriteError);
-  return cause < kDropCauses ? kNames[cause] : "unknown";
-}
 
 size_t Limiter::cost_of(const Chunk& chunk) {
   return chunk.record ? json_record_size(*chunk.record) + chunk.encoded_bytes : chunk.encoded_bytes;

@@ -39,9 +39,9 @@ ContainerMetrics::ContainerMetrics(Metrics& m, const prometheus::Labels& labels)
       write_errors(*m.write_errors_),
       write_duration(*m.write_duration_),
       owner_(m) {
-  for (size_t cause = 0; cause < Limiter::kDropCauses; ++cause) {
+  for (size_t cause = 0; cause < kDropCauses; ++cause) {
     prometheus::Labels with_limit = labels;
-    with_limit.emplace("limit", Limiter::drop_cause_name(cause));
+    with_limit.emplace("limit", drop_cause_name(cause));
     dropped_bytes_[cause] = &m.dropped_bytes_.Add(with_limit);
     dropped_lines_[cause] = &m.dropped_lines_.Add(with_limit);
   }
@@ -49,13 +49,13 @@ ContainerMetrics::ContainerMetrics(Metrics& m, const prometheus::Labels& labels)
 
 ContainerMetrics::~ContainerMetrics() { owner_.remove(*this); }
 
-void ContainerMetrics::publish(const Limiter::Totals& now, Limiter::Totals& last) {
+void ContainerMetrics::publish(const LimitTotals& now, LimitTotals& last) {
   if (now.bytes_received != last.bytes_received) {
     received_bytes.Increment(static_cast<double>(now.bytes_received - last.bytes_received));
     received_lines.Increment(static_cast<double>(now.lines_received - last.lines_received));
   }
   if (now.bytes_dropped != last.bytes_dropped || now.lines_dropped != last.lines_dropped) {
-    for (size_t cause = 0; cause < Limiter::kDropCauses; ++cause) {
+    for (size_t cause = 0; cause < kDropCauses; ++cause) {
       const uint64_t bytes = now.bytes_dropped_by[cause] - last.bytes_dropped_by[cause];
       const uint64_t lines = now.lines_dropped_by[cause] - last.lines_dropped_by[cause];
       if (bytes > 0) dropped_bytes_[cause]->Increment(static_cast<double>(bytes));
@@ -229,7 +229,7 @@ void Metrics::remove(ContainerMetrics& c) {
   compressed_input_.Remove(&c.compressed_input_bytes);
   compressed_output_.Remove(&c.compressed_output_bytes);
   disk_bytes_.Remove(&c.disk_bytes);
-  for (size_t cause = 0; cause < Limiter::kDropCauses; ++cause) {
+  for (size_t cause = 0; cause < kDropCauses; ++cause) {
     dropped_bytes_.Remove(c.dropped_bytes_[cause]);
     dropped_lines_.Remove(c.dropped_lines_[cause]);
   }

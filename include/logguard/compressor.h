@@ -23,7 +23,7 @@
 
 #include "logguard/compression.h"
 #include "logguard/file_system.h"
-#include "logguard/node_budget.h"
+#include "logguard/write_charge.h"
 #include "logguard/unique_fd.h"
 
 namespace logguard {
@@ -78,7 +78,7 @@ class Compressor : public CompressionQueue {
   // What the worker writes counts against this share of the node's write
   // budget: after a job it waits until the share is out of debt. Set before
   // the first submit.
-  void charge_to(std::shared_ptr<NodeBudget::Share> share) { share_ = std::move(share); }
+  void charge_to(std::shared_ptr<WriteCharge> share) { share_ = std::move(share); }
 
  private:
   void run();
@@ -91,7 +91,7 @@ class Compressor : public CompressionQueue {
   std::deque<CompressionJob> jobs_;
   std::deque<int64_t> submitted_;  // monotonic submit time of each of jobs_
   bool stopping_ = false;
-  std::shared_ptr<NodeBudget::Share> share_;
+  std::shared_ptr<WriteCharge> share_;
   std::thread worker_;
 };
 

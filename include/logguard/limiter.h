@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "logguard/json_record.h"
+#include "logguard/limit_counts.h"
 #include "logguard/node_gate.h"
 #include "logguard/options.h"
 #include "logguard/token_bucket.h"
@@ -83,19 +84,13 @@ struct Notice {
 
 class Limiter {
  public:
-  // What dropped a line, as logguard.limit and the metrics name it. A line
-  // refused by several limits at once is counted under the first of these.
-  enum DropCause : size_t {
-    kCauseRate,
-    kCauseLineRate,
-    kCauseNodeRate,
-    kCauseNodeDisk,
-    kCauseNodeFree,
-    kCauseRestart,
-    kCauseWriteError,
-    kDropCauses
-  };
-  static const char* drop_cause_name(size_t cause);
+  // The causes and counts are plain data (limit_counts.h), shared with the
+  // session store and the metrics.
+  using enum DropCause;
+  static const char* drop_cause_name(size_t cause) { return logguard::drop_cause_name(cause); }
+  using PendingDrops = logguard::PendingDrops;
+  using Snapshot = LimiterSnapshot;
+  using Totals = LimitTotals;
 
   // node may be null (no node-wide limits); it must outlive the limiter.
   explicit Limiter(LimitOptions options, NodeGate* node = nullptr);
@@ -116,12 +111,6 @@ class Limiter {
   // session can wake for it when the container goes quiet; nullopt if none.
   std::optional<int64_t> next_notice_due() const;
 
-  struct PendingDrops {
-    std::string stream;
-    uint64_t lines = 0, bytes = 0;
-    unsigned limits = 0;
-    int64_t first_wall = 0, last_wall = 0;
-  };
   // Counts a line (or chunk) that a crashed predecessor had dropped and not
   // yet announced, found again in the stream after a restart.
   void count_dropped_before_restart(const Chunk& chunk, int64_t mono_now, int64_t wall_now);
@@ -140,10 +129,6 @@ class Limiter {
   void requeue(const std::vector<PendingDrops>& pending, int64_t mono_now);
 
   // What a restart carries over: tokens and unannounced drops.
-  struct Snapshot {
-    double byte_tokens = 0, line_tokens = 0;
-    std::vector<PendingDrops> pending;
-  };
   Snapshot snapshot(int64_t mono_now) const;
   // Restores a snapshot taken `elapsed_nanos` ago (by the clock on the wall):
   // buckets refill for that long; carried drops become due for a notice at once.
@@ -154,12 +139,6 @@ class Limiter {
   // Whether any drops await a notice.
   bool has_pending() const;
 
-  struct Totals {
-    uint64_t lines_received = 0, lines_admitted = 0, lines_dropped = 0;
-    uint64_t bytes_received = 0, bytes_admitted = 0, bytes_dropped = 0;  // raw bytes
-    // lines_dropped and bytes_dropped by DropCause.
-    std::array<uint64_t, kDropCauses> lines_dropped_by{}, bytes_dropped_by{};
-  };
   Totals totals() const { return totals_; }
   const LimitOptions& options() const { return options_; }
 
@@ -177,6 +156,8 @@ class Limiter {
     kByRestart = 32,
     kByWriteError = 64,
   };
+  static_assert(kByByteRate == 1u << kCauseRate && kByNodeFree == 1u << kCauseNodeFree &&
+                kByWriteError == 1u << kCauseWriteError);
   static unsigned bit_of(NodeGate::Limit limit);
 
   struct Stream {

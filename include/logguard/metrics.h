@@ -32,7 +32,7 @@
 #include <prometheus/registry.h>
 
 #include "logguard/clock.h"
-#include "logguard/limiter.h"
+#include "logguard/limit_counts.h"
 
 namespace logguard {
 
@@ -47,7 +47,7 @@ class ContainerMetrics {
 
   // Adds what a limiter counted since the last call (stream_pump.h calls it
   // once per turn); `last` is the caller's copy of the totals last published.
-  void publish(const Limiter::Totals& now, Limiter::Totals& last);
+  void publish(const LimitTotals& now, LimitTotals& last);
 
   prometheus::Counter& received_bytes;   // line bytes the container wrote (+1 per newline)
   prometheus::Counter& received_lines;
@@ -67,8 +67,8 @@ class ContainerMetrics {
   ContainerMetrics(Metrics& owner, const prometheus::Labels& labels);
 
   Metrics& owner_;
-  std::array<prometheus::Counter*, Limiter::kDropCauses> dropped_bytes_;
-  std::array<prometheus::Counter*, Limiter::kDropCauses> dropped_lines_;
+  std::array<prometheus::Counter*, kDropCauses> dropped_bytes_;
+  std::array<prometheus::Counter*, kDropCauses> dropped_lines_;
 };
 
 class Metrics {

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "logguard/token_bucket.h"
+#include "logguard/write_charge.h"
 
 namespace logguard {
 
@@ -116,9 +117,9 @@ class NodeBudget : public std::enable_shared_from_this<NodeBudget> {
   std::atomic<uint64_t> used_{0};
 };
 
-class NodeBudget::Share {
+class NodeBudget::Share : public WriteCharge {
  public:
-  ~Share();
+  ~Share() override;
   Share(const Share&) = delete;
   Share& operator=(const Share&) = delete;
 
@@ -132,10 +133,10 @@ class NodeBudget::Share {
   Verdict admit(int64_t mono_now, uint64_t cost);
   // Charges bytes written without asking (the rest of an admitted line,
   // notices, compressed output): they count, and may put the share in debt.
-  void charge(int64_t mono_now, uint64_t cost);
+  void charge(int64_t mono_now, uint64_t cost) override;
   // Nanoseconds until this share may write again (for writers that pay
   // after writing, such as the compressor); 0 if it may now.
-  int64_t nanos_until_clear(int64_t mono_now);
+  int64_t nanos_until_clear(int64_t mono_now) override;
 
  private:
   friend class NodeBudget;

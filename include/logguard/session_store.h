@@ -26,7 +26,7 @@
 
 #include "logguard/file_system.h"
 #include "logguard/json_record.h"
-#include "logguard/limiter.h"
+#include "logguard/limit_counts.h"
 #include "logguard/options.h"
 
 namespace logguard {
@@ -42,7 +42,7 @@ struct SessionRecord {
 
 struct SessionProgress {
   int64_t saved_wall_nanos = 0;
-  Limiter::Snapshot limiter;
+  LimiterSnapshot limiter;
   // The stream's bytes of the last batch whose drops this progress counts;
   // if the stream still starts with them after a restart, they were not
   // consumed yet, and must be now without being counted again.
