@@ -33,8 +33,8 @@
 #include <string_view>
 #include <vector>
 
-#include "logguard/compression.h"
-#include "logguard/gzip_member.h"
+#include "logguard/format/compression.h"
+#include "logguard/format/gzip_member.h"
 
 namespace logguard {
 namespace {

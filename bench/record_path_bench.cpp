@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "logguard/frame.h"
-#include "logguard/json_record.h"
-#include "logguard/limiter.h"
-#include "logguard/node_gate.h"
-#include "logguard/time_format.h"
+#include "logguard/format/frame.h"
+#include "logguard/format/json_record.h"
+#include "logguard/ingest/limiter.h"
+#include "logguard/ingest/node_gate.h"
+#include "logguard/base/time_format.h"
 
 namespace logguard {
 namespace {

@@ -32,9 +32,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "logguard/driver.h"
-#include "logguard/file_system.h"
-#include "logguard/frame.h"
+#include "logguard/driver/driver.h"
+#include "logguard/base/file_system.h"
+#include "logguard/format/frame.h"
 
 namespace logguard {
 namespace {

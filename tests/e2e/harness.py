@@ -311,7 +311,7 @@ def is_regular(path):
 
 def container_files(directory, cid):
     """A container's log files, oldest first, current last, by the naming rules of
-    include/logguard/log_names.h: "<id>-json.log.<N>[.gz|.zst]" with N >= 1 and no leading
+    include/logguard/format/log_names.h: "<id>-json.log.<N>[.gz|.zst]" with N >= 1 and no leading
     zeros; where a rotation exists both plain and compressed (a compression finishing), the
     plain one. Only regular files: a link or FIFO planted at such a name is not the plugin's. A
     missing directory has none."""

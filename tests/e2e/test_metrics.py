@@ -3,7 +3,7 @@ serves /metrics at METRICS_ADDR and on its socket; Prometheus (Debian's /usr/bin
 scrapes it every second while a rate-limited container floods, and its HTTP API reports the
 container's drops and exactly the bytes its log files hold.
 
-Unit tests (tests/unit/metrics_test.cpp, metrics_server_test.cpp) prove the counting; this
+Unit tests (tests/unit/metrics/metrics_test.cpp, server/metrics_server_test.cpp) prove the counting; this
 proves the wiring: config.json's network, the setting, the text Prometheus ingests.
 """
 import contextlib

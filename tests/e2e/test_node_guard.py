@@ -4,8 +4,8 @@ mount holds), a node-wide write budget split evenly among floods, a plugin resta
 disk cap keeps running containers' files, and a small, nearly full log filesystem never taken
 below the free-space floor while the plugin keeps serving.
 
-Unit tests (tests/unit/node_budget_test.cpp, write_back_test.cpp, disk_guard_test.cpp,
-removal_guard_test.cpp) prove the rules exactly; these prove the wiring: the containers mount,
+Unit tests (tests/unit/node/node_budget_test.cpp, storage/write_back_test.cpp, node/disk_guard_test.cpp,
+node/removal_guard_test.cpp) prove the rules exactly; these prove the wiring: the containers mount,
 the settings, the real disk.
 """
 import json

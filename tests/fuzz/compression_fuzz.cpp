@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "logguard/compression.h"
+#include "logguard/format/compression.h"
 
 namespace {
 

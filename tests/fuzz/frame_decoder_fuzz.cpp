@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "logguard/frame.h"
+#include "logguard/format/frame.h"
 
 namespace {
 

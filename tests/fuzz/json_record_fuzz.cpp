@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "logguard/json_record.h"
+#include "logguard/format/json_record.h"
 
 namespace {
 

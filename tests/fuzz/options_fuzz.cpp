@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "logguard/options.h"
-#include "logguard/size_parse.h"
+#include "logguard/config/options.h"
+#include "logguard/base/size_parse.h"
 
 namespace {
 

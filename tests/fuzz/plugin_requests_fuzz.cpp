@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "logguard/plugin_requests.h"
+#include "logguard/server/plugin_requests.h"
 
 namespace {
 

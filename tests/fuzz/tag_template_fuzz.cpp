@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "logguard/container_info.h"
-#include "logguard/tag_template.h"
+#include "logguard/format/container_info.h"
+#include "logguard/tag_template/tag_template.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "logguard/time_format.h"
+#include "logguard/base/time_format.h"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "logguard/metrics.h"
+#include "logguard/metrics/metrics.h"
 
 namespace logguard {
 namespace {

@@ -20,7 +20,7 @@
 #include <string>
 #include <system_error>
 
-#include "logguard/file_system.h"
+#include "logguard/base/file_system.h"
 
 namespace logguard::testing {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fake_file_system.h"
-#include "logguard/log_stream.h"
+#include "logguard/ingest/log_stream.h"
 
 namespace logguard::testing {
 

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "fake_file_system.h"
-#include "logguard/clock.h"
-#include "logguard/log_directory.h"
-#include "logguard/log_file.h"
-#include "logguard/log_names.h"
+#include "logguard/base/clock.h"
+#include "logguard/storage/log_directory.h"
+#include "logguard/storage/log_file.h"
+#include "logguard/format/log_names.h"
 
 namespace logguard::testing {
 

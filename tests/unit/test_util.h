@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "logguard/frame.h"
-#include "logguard/options.h"
-#include "logguard/plugin_log.h"
+#include "logguard/format/frame.h"
+#include "logguard/config/options.h"
+#include "logguard/config/plugin_log.h"
 
 namespace logguard::testing {
 

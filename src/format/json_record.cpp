@@ -1,0 +1,537 @@
+#include "logguard/format/json_record.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "logguard/base/json_nesting.h"
+#include "logguard/base/time_format.h"
+
+namespace logguard {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// What json-file does with each byte value when it starts a character.
+enum ByteClass : uint8_t { kCopy, kEscape, kNonAscii };
+
+constexpr std::array<uint8_t, 256> make_byte_classes() {
+  std::array<uint8_t, 256> classes{};
+  for (int b = 0; b < 0x20; ++b) classes[b] = kEscape;
+  for (int b = 0x80; b < 0x100; ++b) classes[b] = kNonAscii;
+  for (char c : {'"', '\\', '<', '>', '&'}) classes[static_cast<uint8_t>(c)] = kEscape;
+  return classes;
+}
+constexpr auto kByteClass = make_byte_classes();
+
+#if defined(__SSE2__)
+// Bit k set where byte k of the 16 at p is not kCopy. As signed bytes,
+// controls (< 0x20) and non-ASCII (>= 0x80, negative) both compare less than
+// ' '; '"' (0x22) and '&' (0x26) differ only in bit 2, '<' (0x3c) and '>'
+// (0x3e) only in bit 1, so one comparison finds each pair.
+unsigned special_mask(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto equal = [](__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
+  const __m128i control_or_non_ascii = _mm_cmplt_epi8(v, _mm_set1_epi8(' '));
+  const __m128i quote_or_ampersand = equal(_mm_or_si128(v, _mm_set1_epi8(0x04)), '&');
+  const __m128i angle_bracket = equal(_mm_or_si128(v, _mm_set1_epi8(0x02)), '>');
+  const __m128i backslash = equal(v, '\\');
+  return static_cast<unsigned>(
+      _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(control_or_non_ascii, quote_or_ampersand),
+                                     _mm_or_si128(angle_bracket, backslash))));
+}
+#endif
+
+// Index of the first byte at or after i that is not kCopy.
+size_t skip_plain(std::string_view s, size_t i) {
+#if defined(__SSE2__)
+  for (; i + 16 <= s.size(); i += 16) {  // the hot loop: 16 bytes a step
+    if (const unsigned mask = special_mask(s.data() + i)) return i + std::countr_zero(mask);
+  }
+  if (i < s.size() && s.size() >= 16) {
+    // The rest in one step too: the last 16 bytes, less those before i.
+    const size_t last = s.size() - 16;
+    const unsigned mask = special_mask(s.data() + last) >> (i - last);
+    return mask != 0 ? i + std::countr_zero(mask) : s.size();
+  }
+#endif
+  while (i < s.size() && kByteClass[static_cast<uint8_t>(s[i])] == kCopy) ++i;
+  return i;
+}
+
+// Length of the valid UTF-8 sequence at s[i] (s[i] >= 0x80), or 0 if invalid,
+// with Go's utf8.DecodeRune rules (no overlongs, surrogates or > U+10FFFF).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  const auto at = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
+  const auto cont = [&](size_t k, uint8_t lo, uint8_t hi) {
+    return i + k < s.size() && at(k) >= lo && at(k) <= hi;
+  };
+  const uint8_t b = at(0);
+  if (b >= 0xC2 && b <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
+  if (b == 0xE0) return cont(1, 0xA0, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
+    return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (b == 0xED) return cont(1, 0x80, 0x9F) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  if (b == 0xF0) return cont(1, 0x90, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  if (b >= 0xF1 && b <= 0xF3) {
+    return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  }
+  if (b == 0xF4) return cont(1, 0x80, 0x8F) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  return 0;
+}
+
+bool is_line_separator(std::string_view s, size_t i) {  // U+2028 or U+2029
+  return static_cast<uint8_t>(s[i]) == 0xE2 && static_cast<uint8_t>(s[i + 1]) == 0x80 &&
+         (static_cast<uint8_t>(s[i + 2]) == 0xA8 || static_cast<uint8_t>(s[i + 2]) == 0xA9);
+}
+
+// Go's json.Marshal writes TAB as \t inside attrs; json-file's own writer
+// (ffjsonWriteJSONBytesAsString) writes it as \u0009 inside "log". Go 1.22+
+// (in the newest Engines) also writes \b and \f in attrs; we follow older Go
+// (\u0008, \u000c), as Engine 20.10 writes. Readers accept both.
+enum class Dialect { kLog, kAttrs };
+
+// Walks s as json-file escapes it, calling copy(run) for bytes kept as they
+// are and escape(text) for replacements. One walk serves encoding and sizing.
+// The bytes before `plain` are known to need no escaping.
+template <typename Copy, typename Escape>
+void walk_escaped(std::string_view s, size_t plain, Dialect dialect, Copy&& copy,
+                  Escape&& escape) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  size_t start = 0;  // first byte not yet handed to copy or escape
+  size_t i = plain;
+  char unicode[6] = {'\\', 'u', '0', '0', 0, 0};
+  while (true) {
+    i = skip_plain(s, i);  // the hot loop: plain ASCII is copied in one run
+    if (i == s.size()) break;
+    const uint8_t b = byte(i);
+    if (kByteClass[b] == kEscape) {
+      if (start < i) copy(s.substr(start, i - start));
+      if (b == '"' || b == '\\') {
+        const char pair[2] = {'\\', static_cast<char>(b)};
+        escape(std::string_view(pair, 2));
+      } else if (b == '\n') {
+        escape("\\n");
+      } else if (b == '\r') {
+        escape("\\r");
+      } else if (b == '\t' && dialect == Dialect::kAttrs) {
+        escape("\\t");
+      } else {
+        unicode[4] = kHex[b >> 4];
+        unicode[5] = kHex[b & 0xF];
+        escape(std::string_view(unicode, 6));
+      }
+      start = ++i;
+      continue;
+    }
+    const size_t length = utf8_sequence_length(s, i);
+    if (length == 0) {
+      if (start < i) copy(s.substr(start, i - start));
+      escape("\\ufffd");
+      start = ++i;
+    } else if (length == 3 && is_line_separator(s, i)) {
+      if (start < i) copy(s.substr(start, i - start));
+      escape(byte(i + 2) == 0xA8 ? "\\u2028" : "\\u2029");
+      i += 3;
+      start = i;
+    } else {
+      i += length;
+    }
+  }
+  if (start < s.size()) copy(s.substr(start));
+}
+
+// Most lines need no escaping at all: for them one scan, and no walk.
+void append_escaped(std::string& out, std::string_view s, Dialect dialect) {
+  const size_t plain = skip_plain(s, 0);
+  if (plain == s.size()) {
+    out.append(s);
+    return;
+  }
+  const auto append = [&](std::string_view piece) { out.append(piece); };
+  walk_escaped(s, plain, dialect, append, append);
+}
+
+size_t escaped_size(std::string_view s, Dialect dialect) {
+  const size_t plain = skip_plain(s, 0);
+  if (plain == s.size()) return s.size();
+  size_t size = 0;
+  const auto count = [&](std::string_view piece) { size += piece.size(); };
+  walk_escaped(s, plain, dialect, count, count);
+  return size;
+}
+
+// The record's fixed text. Every optional field ends with the comma that
+// separates it from the next, since "time" always follows.
+constexpr std::string_view kOpen = "{";
+constexpr std::string_view kLogKey = "\"log\":\"";
+constexpr std::string_view kOpenWithLog = "{\"log\":\"";
+constexpr std::string_view kStreamKey = "\"stream\":\"";
+constexpr std::string_view kStringEnd = "\",";
+constexpr std::string_view kEscapedNewline = "\\n";
+constexpr std::string_view kAttrsKey = "\"attrs\":{";
+constexpr std::string_view kAttrsEnd = "},";
+constexpr std::string_view kTimeKey = "\"time\":\"";
+constexpr std::string_view kClose = "\"}\n";
+// The "stream" field of the engine's two streams, which need no escaping.
+constexpr std::string_view kStdoutField = "\"stream\":\"stdout\",";
+constexpr std::string_view kStderrField = "\"stream\":\"stderr\",";
+
+// The whole "stream" field of stdout and stderr, made without a scan; empty
+// for any other stream.
+std::string_view known_stream_field(std::string_view stream) {
+  if (stream == "stdout") return kStdoutField;
+  if (stream == "stderr") return kStderrField;
+  return {};
+}
+
+size_t stream_field_size(std::string_view stream) {
+  if (stream.empty()) return 0;
+  const std::string_view known = known_stream_field(stream);
+  if (!known.empty()) return known.size();
+  return kStreamKey.size() + escaped_size(stream, Dialect::kLog) + kStringEnd.size();
+}
+
+// The short pieces of a record gathered on the stack and appended to it
+// together: one std::string::append (a capacity check and a call to memcpy)
+// instead of one per piece. Holds what the longest run of pieces between
+// two flushes needs.
+class Pieces {
+ public:
+  static constexpr size_t kCapacity = kEscapedNewline.size() + kStringEnd.size() +
+                                      kStdoutField.size() + kTimeKey.size() +
+                                      kMaxRfc3339NanoSize + kClose.size();
+  void add(std::string_view piece) {
+    std::memcpy(end_, piece.data(), piece.size());
+    end_ += piece.size();
+  }
+  // The record's time (false, adding nothing, if it cannot be written).
+  bool add_time(int64_t unix_nanos) {
+    char* end = write_rfc3339nano(end_, unix_nanos);
+    if (end == nullptr) return false;
+    end_ = end;
+    return true;
+  }
+  void flush_into(std::string& out) {
+    out.append(text_, static_cast<size_t>(end_ - text_));
+    end_ = text_;
+  }
+
+ private:
+  char text_[kCapacity];
+  char* end_ = text_;
+};
+
+// The quotes and colon around one attr, as Go's json.Marshal writes a map
+// entry: "key":"value"; entries are separated by commas.
+constexpr size_t kAttrPunctuation = 5;
+
+void append_attrs(std::string& out, const Attrs& attrs) {
+  out.append(kAttrsKey);
+  for (size_t k = 0; k < attrs.size(); ++k) {
+    out.append(k == 0 ? "\"" : ",\"");
+    append_escaped(out, attrs[k].first, Dialect::kAttrs);
+    out.append("\":\"");
+    append_escaped(out, attrs[k].second, Dialect::kAttrs);
+    out += '"';
+  }
+  out.append(kAttrsEnd);
+}
+
+size_t attrs_size(const Attrs& attrs) {
+  size_t size = kAttrsKey.size() + kAttrsEnd.size() + attrs.size() * kAttrPunctuation +
+                (attrs.size() - 1);
+  for (const auto& [key, value] : attrs) {
+    size += escaped_size(key, Dialect::kAttrs) + escaped_size(value, Dialect::kAttrs);
+  }
+  return size;
+}
+
+// ---- decoding ----
+
+// A cursor over one JSON text, for the flat objects json-file writes.
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool consume(char c) {
+    skip_space();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool peek(char c) {
+    skip_space();
+    return i_ < s_.size() && s_[i_] == c;
+  }
+  bool at_end() {
+    skip_space();
+    return i_ == s_.size();
+  }
+
+  // A JSON string into out (raw bytes kept; escapes decoded).
+  bool string(std::string& out) {
+    if (!consume('"')) return false;
+    out.clear();
+    size_t start = i_;
+    while (i_ < s_.size()) {
+      const char c = s_[i_];
+      if (c == '"') {
+        out.append(s_.substr(start, i_ - start));
+        ++i_;
+        return true;
+      }
+      if (static_cast<uint8_t>(c) < 0x20) return false;
+      if (c != '\\') {
+        ++i_;
+        continue;
+      }
+      out.append(s_.substr(start, i_ - start));
+      if (!escape(out)) return false;
+      start = i_;
+    }
+    return false;
+  }
+
+ private:
+  bool escape(std::string& out) {
+    if (++i_ >= s_.size()) return false;
+    const char c = s_[i_++];
+    switch (c) {
+      case '"': out += '"'; return true;
+      case '\\': out += '\\'; return true;
+      case '/': out += '/'; return true;
+      case 'b': out += '\b'; return true;
+      case 'f': out += '\f'; return true;
+      case 'n': out += '\n'; return true;
+      case 'r': out += '\r'; return true;
+      case 't': out += '\t'; return true;
+      case 'u': return unicode_escape(out);
+      default: return false;
+    }
+  }
+
+  bool hex4(uint32_t& value) {
+    if (i_ + 4 > s_.size()) return false;
+    value = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = s_[i_++];
+      value <<= 4;
+      if (c >= '0' && c <= '9') value |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') value |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') value |= static_cast<uint32_t>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  }
+
+  bool unicode_escape(std::string& out) {
+    uint32_t code;
+    if (!hex4(code)) return false;
+    if (code >= 0xD800 && code <= 0xDBFF && s_.substr(i_, 2) == "\\u") {
+      const size_t save = i_;
+      i_ += 2;
+      uint32_t low;
+      if (hex4(low) && low >= 0xDC00 && low <= 0xDFFF) {
+        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+      } else {
+        i_ = save;
+        code = 0xFFFD;
+      }
+    } else if (code >= 0xD800 && code <= 0xDFFF) {
+      code = 0xFFFD;  // a lone surrogate, as Go decodes it
+    }
+    append_utf8(out, code);
+    return true;
+  }
+
+  static void append_utf8(std::string& out, uint32_t code) {
+    if (code < 0x80) {
+      out += static_cast<char>(code);
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xC0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (code >> 18));
+      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+// Objects whose values are all strings, or "attrs" objects of strings: the
+// shape json-file writes. nullopt means "not that shape", not "invalid".
+std::optional<Record> parse_flat(std::string_view line, bool& has_time) {
+  Parser p(line);
+  Record record;
+  std::string key, value;
+  has_time = false;
+  if (!p.consume('{')) return std::nullopt;
+  if (p.consume('}')) return record;
+  do {
+    if (!p.string(key) || !p.consume(':')) return std::nullopt;
+    if (key == "attrs" && p.peek('{')) {
+      p.consume('{');
+      if (!p.consume('}')) {
+        do {
+          std::string attr_key, attr_value;
+          if (!p.string(attr_key) || !p.consume(':') || !p.string(attr_value)) return std::nullopt;
+          record.attrs.emplace_back(std::move(attr_key), std::move(attr_value));
+        } while (p.consume(','));
+        if (!p.consume('}')) return std::nullopt;
+      }
+      continue;
+    }
+    if (!p.string(value)) return std::nullopt;
+    if (key == "log") {
+      record.log = std::move(value);
+    } else if (key == "stream") {
+      record.stream = std::move(value);
+    } else if (key == "time") {
+      auto time = parse_rfc3339(value);
+      if (!time) return std::nullopt;
+      record.time_nanos = *time;
+      has_time = true;
+    }
+  } while (p.consume(','));
+  if (!p.consume('}') || !p.at_end()) return std::nullopt;
+  std::sort(record.attrs.begin(), record.attrs.end());
+  return record;
+}
+
+// Records nested deeper than kMaxJsonNesting are rejected as not records:
+// nothing json-file or logguard writes comes close, and dump() below
+// recurses once per level.
+std::optional<Record> parse_with_nlohmann(std::string_view line) {
+  if (!json_nesting_within(line)) return std::nullopt;
+  auto object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) return std::nullopt;
+  auto time = object.find("time");
+  if (time == object.end() || !time->is_string()) return std::nullopt;
+  auto nanos = parse_rfc3339(time->get<std::string>());
+  if (!nanos) return std::nullopt;
+  Record record;
+  record.time_nanos = *nanos;
+  if (auto log = object.find("log"); log != object.end() && log->is_string()) record.log = *log;
+  if (auto stream = object.find("stream"); stream != object.end() && stream->is_string()) {
+    record.stream = *stream;
+  }
+  if (auto attrs = object.find("attrs"); attrs != object.end() && attrs->is_object()) {
+    for (const auto& [key, value] : attrs->items()) {
+      record.attrs.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+  return record;
+}
+
+std::string_view strip_newline(std::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return line;
+}
+
+}  // namespace
+
+bool append_json_record(std::string& out, const RecordView& record) {
+  const size_t start = out.size();
+  Pieces pieces;
+  if (!record.log.empty() || record.log_newline) {
+    out.append(kOpenWithLog);
+    append_escaped(out, record.log, Dialect::kLog);
+    if (record.log_newline) pieces.add(kEscapedNewline);
+    pieces.add(kStringEnd);
+  } else {
+    pieces.add(kOpen);
+  }
+  if (const std::string_view known = known_stream_field(record.stream); !known.empty()) {
+    pieces.add(known);
+  } else if (!record.stream.empty()) {
+    pieces.flush_into(out);
+    out.append(kStreamKey);
+    append_escaped(out, record.stream, Dialect::kLog);
+    out.append(kStringEnd);
+  }
+  if (record.attrs && !record.attrs->empty()) {
+    pieces.flush_into(out);
+    append_attrs(out, *record.attrs);
+  }
+  pieces.add(kTimeKey);
+  if (!pieces.add_time(record.time_nanos)) {
+    out.resize(start);
+    return false;
+  }
+  pieces.add(kClose);
+  pieces.flush_into(out);
+  return true;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_escaped(out, s, Dialect::kAttrs);
+  out += '"';
+}
+
+size_t json_record_size(const RecordView& record) {
+  size_t size = kOpen.size() + kTimeKey.size() + rfc3339nano_size(record.time_nanos) + kClose.size();
+  if (!record.log.empty() || record.log_newline) {
+    size += kLogKey.size() + escaped_size(record.log, Dialect::kLog) + kStringEnd.size() +
+            (record.log_newline ? kEscapedNewline.size() : 0);
+  }
+  size += stream_field_size(record.stream);
+  if (record.attrs && !record.attrs->empty()) size += attrs_size(*record.attrs);
+  return size;
+}
+
+std::optional<Record> parse_json_record(std::string_view line) {
+  line = strip_newline(line);
+  bool has_time = false;
+  if (auto record = parse_flat(line, has_time)) {
+    if (!has_time) return std::nullopt;
+    return record;
+  }
+  return parse_with_nlohmann(line);
+}
+
+std::optional<int64_t> parse_json_record_time(std::string_view line) {
+  line = strip_newline(line);
+  // Raw quotes inside JSON strings are escaped, so a raw `"time":"T"}` ending
+  // the line can only be a key of the outermost object: the shape json-file
+  // writes. Anything else (time first, or an attr named "time") goes the
+  // long way.
+  constexpr std::string_view kKey = "\"time\":\"";
+  if (line.size() >= kKey.size() + 2 && line.substr(line.size() - 2) == "\"}") {
+    const size_t end = line.size() - 2;
+    const size_t key = line.rfind(kKey, end);
+    if (key != std::string_view::npos && line.find('"', key + kKey.size()) == end) {
+      // Escapes in the time text (no writer makes them) need the parser.
+      if (auto time = parse_rfc3339(line.substr(key + kKey.size(), end - key - kKey.size()))) {
+        return time;
+      }
+    }
+  }
+  auto record = parse_json_record(line);
+  if (!record) return std::nullopt;
+  return record->time_nanos;
+}
+
+}  // namespace logguard
