@@ -1,6 +1,7 @@
 #include "logguard/node/budget_guard.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -66,7 +67,11 @@ void BudgetGuard::tick(int64_t mono_now) {
     // most a chunk of ours queued, so its share of a neighbour's latency is
     // bounded whatever the budget, and a probe slowed by something else (a
     // CPU-starved journal thread, another writer) must not starve the logs.
-    if (service > 0) controller_->set_bounds(kLowShare * service, kHighShare * service);
+    if (service > 0) {
+      controller_->set_bounds(kLowShare * service, kHighShare * service);
+    } else {
+      controller_->set_bounds(0, std::numeric_limits<double>::infinity());  // the setting's own
+    }
     LatencyProbe::Reading reading = probe_->take();
     for (int64_t latency : reading.latencies) {
       controller_->on_probe(mono_now, latency);

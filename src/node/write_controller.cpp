@@ -83,6 +83,13 @@ std::optional<std::string> WriteController::take_report() {
                      format_size(static_cast<uint64_t>(rate_)) + "/s; log disk latency up to " +
                      std::to_string(worst_latency_ / 1'000'000) + " ms (target " +
                      std::to_string(config_.target_nanos / 1'000'000) + " ms)";
+  if (rate_ == ceiling_ && ceiling_ < config_.ceiling) {
+    line += "; at most " + format_size(static_cast<uint64_t>(ceiling_)) +
+            "/s, a share of what the disk takes";
+  } else if (rate_ == floor_ && floor_ > std::min(config_.floor, config_.ceiling)) {
+    line += "; at least " + format_size(static_cast<uint64_t>(floor_)) +
+            "/s, a share of what the disk takes";
+  }
   reported_rate_ = rate_;
   worst_latency_ = 0;
   return line;

@@ -41,6 +41,7 @@ struct WriteBack::Core {
   const Linked linked;
   std::atomic<uint64_t> backlog{0};
   std::atomic<double> service_rate{0};
+  std::atomic<int64_t> measured_at{0};       // when service_rate was last measured
   std::mutex mu;
   std::condition_variable cv;
   std::condition_variable handed;            // a chunk was handed over, or the thread stopped
@@ -113,7 +114,10 @@ void WriteBack::Core::measure(uint64_t bytes, int64_t nanos) {
   if (measured_nanos < kMeasureNanos) return;
   const double rate = static_cast<double>(measured_bytes) * 1e9 / static_cast<double>(measured_nanos);
   const double before = service_rate.load(std::memory_order_relaxed);
-  service_rate.store(before == 0 ? rate : (before + rate) / 2, std::memory_order_relaxed);
+  const bool fresh = before > 0 && clock.monotonic_nanos() - measured_at.load() <=
+                                       WriteBack::kMeasureLifetimeNanos;
+  service_rate.store(fresh ? (before + rate) / 2 : rate, std::memory_order_relaxed);
+  measured_at.store(clock.monotonic_nanos());
   measured_bytes = 0;
   measured_nanos = 0;
 }
@@ -242,6 +246,8 @@ uint64_t WriteBack::backlog() const { return core_->backlog.load(std::memory_ord
 const std::atomic<uint64_t>& WriteBack::backlog_counter() const { return core_->backlog; }
 
 double WriteBack::service_rate() const {
+  const int64_t age = core_->clock.monotonic_nanos() - core_->measured_at.load();
+  if (age > kMeasureLifetimeNanos) return 0;
   return core_->service_rate.load(std::memory_order_relaxed);
 }
 

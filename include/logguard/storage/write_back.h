@@ -19,7 +19,9 @@
 // backlog(): bytes written and not yet handed over. The node budget admits
 // records while it is below the node's allowance (node_budget.h).
 // service_rate(): how fast the disk took our chunks lately, which bounds
-// what the node can sustain whatever the budget says.
+// what the node can sustain whatever the budget says. A measurement older
+// than kMeasureLifetimeNanos is forgotten: taken while something else held
+// the disk, it would bound the budget long after the disk is free again.
 //
 // Which file first: files whose dirty bytes reach kDueBytes, closed files
 // (rotated away; a deleted one is dropped, its pages are never written) and
@@ -82,8 +84,10 @@ class WriteBack {
   const std::atomic<uint64_t>& backlog_counter() const;
   // Bytes per second handed over at most; <= 0: as fast as the disk takes them.
   void set_rate(double bytes_per_second);
-  // Bytes per second the disk took our chunks at lately; 0 until measured.
+  // Bytes per second the disk took our chunks at lately; 0 until measured
+  // and once the last measurement is older than kMeasureLifetimeNanos.
   double service_rate() const;
+  static constexpr int64_t kMeasureLifetimeNanos = 10'000'000'000;
 
   // One step of the pacing thread: hands one chunk over if one is due and
   // the pace allows. Returns 0 if it did, else nanoseconds until it is worth

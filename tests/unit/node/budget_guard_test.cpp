@@ -1,5 +1,5 @@
-// The budget guard: in auto mode the budget stays between half and most of
-// the rate the disk takes the write-back's chunks at; the write-back is
+// The budget guard: in auto mode the budget stays between 30 and 50 % of
+// the rate the disk takes the write-back's chunks at, while that is known; the write-back is
 // paced at the budget; a fixed budget is the operator's.
 #include "logguard/node/budget_guard.h"
 
@@ -45,6 +45,22 @@ TEST_F(BudgetGuardTest, AutoKeepsTheBudgetWithinSharesOfWhatTheDiskTakes) {
   guard.tick(clock_.monotonic_nanos());
   EXPECT_DOUBLE_EQ(guard.budget().rate(), 0.5 * write_back_.service_rate());
   EXPECT_NEAR(write_back_.service_rate(), 20e6, 0.5e6);
+}
+
+// Measured while something else held the disk: once the measurement is old,
+// it no longer holds the budget down.
+TEST_F(BudgetGuardTest, AStaleMeasurementNoLongerBoundsTheBudget) {
+  NodeSettings settings;
+  BudgetGuard guard(settings, "/logs", fs_, write_back_, clock_, nullptr);
+  disk_rate_ = 2e6;
+  measure_the_disk();
+  guard.tick(clock_.monotonic_nanos());
+  EXPECT_NEAR(guard.budget().rate(), 1e6, 0.1e6);
+  for (int i = 0; i < 200; ++i) {  // 20 s of quick probes, nothing measured
+    clock_.advance(NodeBudget::kIntervalNanos);
+    guard.tick(clock_.monotonic_nanos());
+  }
+  EXPECT_GT(guard.budget().rate(), 20e6);
 }
 
 TEST_F(BudgetGuardTest, AFixedBudgetIsBoundedOnlyByTheDiskForTheShares) {

@@ -111,6 +111,9 @@ TEST(WriteController, StaysWithinTheBoundsItIsGiven) {
   WriteController c(config());
   c.set_bounds(10e6, 16e6);
   EXPECT_EQ(c.rate(), 16e6);  // moved into them
+  // The log says why: not the latency (none yet), the disk's share.
+  EXPECT_NE(c.take_report().value_or("").find("at most 16MB/s, a share of what the disk takes"),
+            std::string::npos);
   int64_t now = 1'000'000'000;
   for (int i = 0; i < 20; ++i) c.on_probe(now += 200 * kMs, 5000 * kMs);
   EXPECT_EQ(c.rate(), 10e6);

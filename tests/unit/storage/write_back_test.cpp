@@ -203,6 +203,20 @@ TEST_F(WriteBackTest, MeasuresHowFastTheDiskTakesItsChunks) {
   EXPECT_NEAR(wb_.service_rate(), 20e6, 1e6);
 }
 
+TEST_F(WriteBackTest, AnOldMeasurementIsForgotten) {
+  disk_.rate = 2e6;  // something else held the disk
+  auto file = wb_.track(fake_fd(3), 0);
+  file->wrote(2 * kMB);
+  run_for(2 * kSecond);
+  EXPECT_NEAR(wb_.service_rate(), 2e6, 0.2e6);
+  clock_.advance(WriteBack::kMeasureLifetimeNanos + kSecond);
+  EXPECT_EQ(wb_.service_rate(), 0);  // unknown again, not 2 MB/s for ever
+  disk_.rate = 50e6;
+  file->wrote(20 * kMB);
+  run_for(2 * kSecond);
+  EXPECT_NEAR(wb_.service_rate(), 50e6, 5e6);  // not averaged with the stale one
+}
+
 // The real thing: a rooted file system whose appends the write-back follows.
 TEST(WriteBackThread, HandsOverWhatARealFileWasWritten) {
   testing::TempDir tmp;
