@@ -1,3 +1,4 @@
+#include "logguard/format/json_record_parser.h"
 #include "logguard/read/log_reader.h"
 
 #include <poll.h>

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "logguard/format/json_record.h"
+#include "logguard/format/json_record_parser.h"
 #include "logguard/read/line_reader.h"
 
 namespace logguard {

@@ -1,3 +1,4 @@
+#include "logguard/format/json_record_parser.h"
 #include "logguard/storage/log_tail.h"
 
 #include <algorithm>

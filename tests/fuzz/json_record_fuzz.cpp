@@ -10,6 +10,7 @@
 #include <string>
 
 #include "logguard/format/json_record.h"
+#include "logguard/format/json_record_parser.h"
 
 namespace {
 

@@ -29,6 +29,14 @@ struct RecordView {
   bool log_newline = false;
 };
 
+// A record read back (json_record_parser.h).
+struct Record {
+  std::string log;
+  std::string stream;
+  int64_t time_nanos = 0;
+  Attrs attrs;
+};
+
 // Appends the encoded record including its trailing '\n'. Escaping as
 // json-file: '"' and '\\' backslashed; \n \r as such; other bytes < 0x20 and
 // '<' '>' '&' as \u00XX; invalid UTF-8 bytes as \ufffd; U+2028/9 as \u2028/9.
@@ -43,22 +51,5 @@ void append_json_string(std::string& out, std::string_view s);
 // The exact number of bytes append_json_record would append, computed without
 // building the record (the limiter charges this for lines it may drop).
 size_t json_record_size(const RecordView& record);
-
-struct Record {
-  std::string log;
-  std::string stream;
-  int64_t time_nanos = 0;
-  Attrs attrs;
-};
-
-// Decodes one line (with or without its trailing '\n'). Fast path for the
-// exact shape we and json-file write; falls back to a full JSON parser for
-// anything else (non-string attrs then read as their JSON text). nullopt if
-// the line is not a valid record: no parsable time, or arrays and objects
-// nested more than kMaxJsonNesting (json_nesting.h) levels deep.
-std::optional<Record> parse_json_record(std::string_view line);
-
-// Only the "time" of a record, cheaply (for binary search by time).
-std::optional<int64_t> parse_json_record_time(std::string_view line);
 
 }  // namespace logguard

@@ -1,3 +1,4 @@
+#include "logguard/format/json_record_parser.h"
 #include "logguard/config/container_attrs.h"
 
 #include <gtest/gtest.h>

@@ -17,6 +17,7 @@
 #include "logguard/base/file_system.h"
 #include "logguard/format/frame.h"
 #include "logguard/format/json_record.h"
+#include "logguard/format/json_record_parser.h"
 #include "logguard/storage/posix_file_system.h"
 #include "logguard/storage/session_store.h"
 #include "kube_test_labels.h"

@@ -1,4 +1,5 @@
 #include "logguard/format/json_record.h"
+#include "logguard/format/json_record_parser.h"
 
 #include <gtest/gtest.h>
 

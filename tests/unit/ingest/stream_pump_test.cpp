@@ -2,6 +2,7 @@
 // dies after, every line the engine wrote ends up in the log exactly once or
 // counted in a drop notice exactly once. A fake stream and a file system
 // that crashes after any operation; a fake clock.
+#include "logguard/format/json_record_parser.h"
 #include "logguard/ingest/stream_pump.h"
 
 #include <gtest/gtest.h>
