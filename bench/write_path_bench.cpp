@@ -35,6 +35,7 @@
 #include "logguard/driver/driver.h"
 #include "logguard/base/file_system.h"
 #include "logguard/format/frame.h"
+#include "logguard/storage/posix_file_system.h"
 
 namespace logguard {
 namespace {

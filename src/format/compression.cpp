@@ -317,19 +317,6 @@ Codec codec_for_path(std::string_view path) {
   return Codec::kNone;
 }
 
-void compress_file(const std::string& src, const std::string& dst, Codec codec,
-                   int64_t last_time_nanos) {
-  FileSystem& fs = posix_file_system();
-  auto in = fs.open_read(src);
-  fs.remove(dst);
-  try {
-    compress_file(*in, *fs.create_exclusive(dst), codec, last_time_nanos);
-  } catch (...) {
-    fs.remove(dst);
-    throw;
-  }
-}
-
 void compress_file(ReadableFile& src, WritableFile& out, Codec codec, int64_t last_time_nanos,
                    const std::function<void(size_t)>& on_written) {
   const std::string json = last_time_json(last_time_nanos);
@@ -350,16 +337,6 @@ void compress_file(ReadableFile& src, WritableFile& out, Codec codec, int64_t la
   out.close();
 }
 
-std::optional<int64_t> read_last_time(const std::string& path) {
-  Codec codec = codec_for_path(path);
-  if (codec == Codec::kNone) return std::nullopt;
-  try {
-    return read_last_time(*posix_file_system().open_read(path), codec);
-  } catch (const std::system_error&) {
-    return std::nullopt;
-  }
-}
-
 std::optional<int64_t> read_last_time(ReadableFile& file, Codec codec) {
   if (codec == Codec::kNone) return std::nullopt;
   try {
@@ -369,10 +346,6 @@ std::optional<int64_t> read_last_time(ReadableFile& file, Codec codec) {
   } catch (const std::system_error&) {
     return std::nullopt;
   }
-}
-
-std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {
-  return open_byte_source(posix_file_system().open_read(path), codec_for_path(path));
 }
 
 std::unique_ptr<ByteSource> open_byte_source(std::unique_ptr<ReadableFile> file, Codec codec) {

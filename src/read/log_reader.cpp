@@ -1,4 +1,3 @@
-#include "logguard/format/json_record_parser.h"
 #include "logguard/read/log_reader.h"
 
 #include <poll.h>
@@ -10,10 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "logguard/format/json_record_parser.h"
 #include "logguard/read/line_reader.h"
 #include "logguard/read/log_seek.h"
 #include "logguard/read/rotation_walker.h"
 #include "logguard/base/unique_fd.h"
+#include "logguard/storage/posix_file_system.h"
 
 namespace logguard {
 namespace {

@@ -1,10 +1,10 @@
-#include "logguard/format/json_record_parser.h"
 #include "logguard/storage/log_tail.h"
 
 #include <algorithm>
 #include <string>
 
 #include "logguard/format/compression.h"
+#include "logguard/format/json_record_parser.h"
 #include "logguard/format/log_names.h"
 
 namespace logguard {

@@ -189,8 +189,4 @@ class FileSystemWrapper : public FileSystem {
   FileSystem& target_;
 };
 
-// The real file system, not rooted: links are not followed in a path's last
-// component only (posix_file_system.h makes rooted ones).
-FileSystem& posix_file_system();
-
 }  // namespace logguard

@@ -56,16 +56,10 @@ Codec codec_for_path(std::string_view path);
 // reaches the disk as the file system's write-back hands it over.
 void compress_file(ReadableFile& src, WritableFile& out, Codec codec, int64_t last_time_nanos,
                    const std::function<void(size_t)>& on_written = {});
-// Same from path to path, on posix_file_system() (dst is replaced): for
-// tools and tests.
-void compress_file(const std::string& src, const std::string& dst, Codec codec,
-                   int64_t last_time_nanos);
 
 // The lastTime recorded in a compressed file's header, read without
 // decompressing; nullopt if absent, unreadable or the file is plain.
 std::optional<int64_t> read_last_time(ReadableFile& file, Codec codec);
-// Same, by path on posix_file_system(), the codec from the name.
-std::optional<int64_t> read_last_time(const std::string& path);
 
 // Sequential bytes of one log file, decompressed when its name says so.
 class ByteSource {
@@ -81,8 +75,5 @@ class ByteSource {
 std::unique_ptr<ByteSource> open_byte_source(std::unique_ptr<ReadableFile> file, Codec codec);
 // Same over a file that outlives the source.
 std::unique_ptr<ByteSource> open_byte_source(ReadableFile& file, Codec codec);
-// Opens path on posix_file_system(), the codec from codec_for_path(path).
-// Throws std::system_error (e.g. ENOENT) if it cannot be opened.
-std::unique_ptr<ByteSource> open_byte_source(const std::string& path);
 
 }  // namespace logguard

@@ -1,4 +1,3 @@
-#include "logguard/format/json_record_parser.h"
 #include "logguard/config/container_attrs.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +5,7 @@
 #include <string>
 
 #include "logguard/config/options.h"
+#include "logguard/format/json_record_parser.h"
 
 namespace logguard {
 namespace {

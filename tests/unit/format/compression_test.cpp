@@ -1,4 +1,6 @@
 #include "logguard/format/compression.h"
+#include "logguard/storage/compressed_files.h"
+#include "logguard/storage/posix_file_system.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

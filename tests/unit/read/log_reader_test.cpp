@@ -21,6 +21,8 @@
 
 #include "logguard/format/compression.h"
 #include "logguard/format/json_record.h"
+#include "logguard/storage/compressed_files.h"
+#include "logguard/storage/posix_file_system.h"
 
 namespace logguard {
 namespace {

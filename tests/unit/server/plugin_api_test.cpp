@@ -19,6 +19,7 @@
 #include "http_test_client.h"
 #include "logguard/base/file_system.h"
 #include "logguard/format/frame.h"
+#include "logguard/storage/posix_file_system.h"
 #include "test_util.h"
 
 namespace logguard {

@@ -17,9 +17,10 @@
 #include <thread>
 
 #include "logguard/base/file_system.h"
+#include "logguard/storage/compressed_files.h"
 #include "logguard/storage/log_file.h"
-#include "logguard/storage/posix_file_system.h"
 #include "logguard/format/log_names.h"
+#include "logguard/storage/posix_file_system.h"
 #include "test_util.h"
 
 namespace logguard {
