@@ -31,12 +31,13 @@ uint64_t margin(uint64_t limit) {
 }  // namespace
 
 DiskGuard::DiskGuard(const NodeSettings& settings, std::string root, FileSystem& fs,
-                     LogDirectories& directories, Metrics* metrics, SpaceFn space)
+                     LogDirectories& directories, Metrics* metrics, SpaceFn space,
+                     PodLinks* pod_links)
     : settings_(settings),
       root_(std::move(root)),
       fs_(fs),
       directories_(directories),
-      kube_links_(fs, root_),
+      kube_links_(fs, root_, pod_links),
       metrics_(metrics),
       space_(std::move(space)) {
   if (!space_) space_ = [root = root_] { return statvfs_space(root); };

@@ -84,7 +84,8 @@ NodeGuard::NodeGuard(NodeGuardConfig config, FileSystem& fs, FileSystem& engine_
     : config_(std::move(config)),
       clock_(clock),
       budget_(config_.settings, config_.root, fs, write_back, clock, config_.metrics),
-      disk_(config_.settings, config_.root, fs, directories, config_.metrics, std::move(space)),
+      disk_(config_.settings, config_.root, fs, directories, config_.metrics, std::move(space),
+            config_.pod_links),
       removals_(config_.root, fs, directories, config_.containers_dir, engine_fs,
                 config_.settings.retain_nanos, clock, config_.pod_links) {}
 

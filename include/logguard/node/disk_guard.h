@@ -49,8 +49,10 @@ class DiskGuard {
 
   // space: the log filesystem's size and free space (statvfs of the root if
   // empty). metrics: where each container's bytes on disk go; may be null.
+  // pod_links: the links at CRI log paths, evicted with the logs; null: none.
   DiskGuard(const NodeSettings& settings, std::string root, FileSystem& fs,
-            LogDirectories& directories, Metrics* metrics, SpaceFn space = {});
+            LogDirectories& directories, Metrics* metrics, SpaceFn space = {},
+            PodLinks* pod_links = nullptr);
 
   // Scans the log root, evicts if over a limit, and refreshes the headroom.
   void check();
