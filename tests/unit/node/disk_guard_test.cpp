@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "kube_test_labels.h"
 #include "log_root_fixture.h"
+#include "logguard/storage/pod_links.h"
 #include "test_util.h"
 
 namespace logguard {
@@ -15,12 +17,13 @@ using testing::FakeFileSystem;
 class DiskGuardTest : public ::testing::Test, public testing::LogRootFixture {
  protected:
   // A filesystem of space_.total bytes with space_.available free.
-  void make_guard(DiskAmount max_disk, DiskAmount min_free) {
+  void make_guard(DiskAmount max_disk, DiskAmount min_free, PodLinks* pod_links = nullptr) {
     NodeSettings s;
     s.max_disk = max_disk;
     s.min_free = min_free;
-    guard_ = std::make_unique<DiskGuard>(s, kRoot, fs_, directories_, nullptr,
-                                         [this] { return std::optional<FsSpace>(space_); });
+    guard_ = std::make_unique<DiskGuard>(
+        s, kRoot, fs_, directories_, nullptr,
+        [this] { return std::optional<FsSpace>(space_); }, pod_links);
   }
 
   FsSpace space_{1000'000'000, 900'000'000};
@@ -63,6 +66,36 @@ TEST_F(DiskGuardTest, ASessionWhoseFilesAreNotOpenYetKeepsItsCurrentFile) {
   held->release();
   guard_->check();
   EXPECT_FALSE(fs_.exists(file('a')));
+}
+
+// Evicting an ended container's last file takes its links with it: the one
+// in the log root's containers/ and kubelet's CRI log path, which would
+// otherwise dangle.
+TEST_F(DiskGuardTest, EvictingAContainersLastFileRemovesItsLinks) {
+  const std::string pods = "/var/log/pods";
+  PodLinks pod_links(fs_, pods, fs_, kRoot, KubeSettings{});
+  KubeLinks kube_links(fs_, kRoot);
+  auto none_live = [](const std::string&) { return false; };
+  std::map<std::string, std::string> labels[2];
+  std::string cri_paths[2];
+  for (char c : {'a', 'b'}) {
+    int i = c - 'a';
+    cri_paths[i] = testing::cri_log_path("web-" + std::string(1, c), "shop", "app");
+    labels[i] = testing::pod_labels("web-" + std::string(1, c), "shop", "app", cri_paths[i]);
+    fs_.create_dirs(cri_paths[i].substr(0, cri_paths[i].rfind('/')));  // kubelet makes it
+    put(file(c), 400'000, (i + 1) * kHour);
+    kube_links.ensure(id(c), labels[i], none_live);
+    pod_links.ensure(id(c), labels[i], none_live);
+  }
+  ASSERT_TRUE(fs_.read_symlink(cri_paths[1]));
+  make_guard({false, 600'000}, {false, 0}, &pod_links);
+  guard_->check();  // b's file is the older: it goes, a's stays
+  EXPECT_FALSE(fs_.exists(file('b')));
+  EXPECT_EQ(fs_.entry_type(cri_paths[1]), EntryType::kMissing);
+  EXPECT_FALSE(fs_.read_symlink(kRoot + "/containers/web-b_shop_app-" + id('b') + ".log"));
+  EXPECT_TRUE(fs_.exists(file('a')));
+  EXPECT_TRUE(fs_.read_symlink(cri_paths[0]));
+  EXPECT_TRUE(fs_.read_symlink(kRoot + "/containers/web-a_shop_app-" + id('a') + ".log"));
 }
 
 TEST_F(DiskGuardTest, EvictsNoMoreThanNeeded) {
