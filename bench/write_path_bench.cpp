@@ -32,9 +32,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "logguard/base/clock.h"
 #include "logguard/driver/driver.h"
 #include "logguard/base/file_system.h"
 #include "logguard/format/frame.h"
+#include "logguard/ingest/fifo_stream.h"
 #include "logguard/storage/posix_file_system.h"
 
 namespace logguard {
@@ -108,8 +110,11 @@ void run_write_path(benchmark::State& state, const std::string& variant, const L
     config.root = (dir / "logs").string();
     config.fifo_dir = dir.string();
     config.stop_drain_timeout = std::chrono::seconds(60);
-    LogDirectories directories(posix_file_system());
-    Driver driver(config, posix_file_system(), directories, nullptr, nullptr, nullptr);
+    auto host_fs = make_posix_file_system("");
+    LogDirectories directories(*host_fs);
+    SystemClock clock;
+    FifoPipes pipes;
+    Driver driver(config, *host_fs, directories, nullptr, nullptr, nullptr, clock, pipes);
     std::string fifo = (dir / "fifo").string();
     ::mkfifo(fifo.c_str(), 0700);
     int engine = ::open(fifo.c_str(), O_RDWR);

@@ -15,6 +15,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "logguard/base/clock.h"
+#include "logguard/ingest/fifo_stream.h"
 #include "logguard/storage/compressor.h"
 #include "logguard/driver/driver.h"
 #include "logguard/base/file_system.h"
@@ -109,8 +111,8 @@ void setup_logging() {
 
 // Whether the pods directory is there to link CRI log paths in (a legacy
 // plugin on a node without kubelet has none).
-bool pods_dir_usable(const std::string& dir) {
-  if (logguard::posix_file_system().entry_type(dir) == logguard::EntryType::kDirectory) return true;
+bool pods_dir_usable(logguard::FileSystem& host_fs, const std::string& dir) {
+  if (host_fs.entry_type(dir) == logguard::EntryType::kDirectory) return true;
   spdlog::info("{} is not a directory: no links at CRI log paths (KUBE_POD_LINKS)", dir);
   return false;
 }
@@ -164,30 +166,34 @@ int main(int argc, char** argv) {
                flags.log_level);
 
   try {
+    // What the whole process shares, made here and passed down (ARCHITECTURE.md, Ownership).
+    SystemClock clock;
+    auto host_fs = make_posix_file_system("");  // main's own paths only
+    FifoPipes fifo_pipes;
     // Before everything that holds a container's series (logs, compression jobs).
-    Metrics metrics;
+    Metrics metrics(clock);
     config.metrics = &metrics;
     guard_config.metrics = &metrics;
-    posix_file_system().create_dirs(config.root);
+    host_fs->create_dirs(config.root);
     // Hands what the plugin writes to the disk at the node's pace.
-    WriteBack write_back(system_clock());
+    WriteBack write_back(clock);
     write_back.start();
     auto log_fs = make_posix_file_system(config.root, &write_back);
     auto engine_fs = make_posix_file_system(flags.containers_dir);
     LogDirectories directories(*log_fs);
     auto pods_fs = make_posix_file_system(flags.pods_dir);
     std::optional<PodLinks> pod_links;
-    if (kube.pod_links && pods_dir_usable(flags.pods_dir)) {
+    if (kube.pod_links && pods_dir_usable(*host_fs, flags.pods_dir)) {
       pod_links.emplace(*pods_fs, flags.pods_dir, *log_fs, config.root, kube);
       config.pod_links = guard_config.pod_links = &*pod_links;
     }
-    NodeGuard guard(guard_config, *log_fs, *engine_fs, directories, write_back, system_clock());
-    Compressor compressor;
+    NodeGuard guard(guard_config, *log_fs, *engine_fs, directories, write_back, clock);
+    Compressor compressor(clock);
     compressor.charge_to(guard.budget().join("compressor"));
     // Rooted too: nothing planted in the state directory is followed.
     auto state_fs = make_posix_file_system(flags.state_dir);
     SessionStore store(*state_fs, flags.state_dir + "/sessions");
-    Driver driver(config, *log_fs, directories, &compressor, &store, &guard);
+    Driver driver(config, *log_fs, directories, &compressor, &store, &guard, clock, fifo_pipes);
     // Before the socket answers: the engine must never find a second reader
     // on a FIFO a reattached session reads. Before the guard starts: a
     // reattached container is live from here on.

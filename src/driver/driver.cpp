@@ -8,7 +8,7 @@
 #include "logguard/config/container_attrs.h"
 #include "logguard/config/kube_log_link.h"
 #include "logguard/format/log_names.h"
-#include "logguard/ingest/log_stream.h"
+#include "logguard/ingest/fifo_stream.h"
 #include "logguard/config/pod_log_link.h"
 #include "logguard/ingest/session.h"
 #include "logguard/driver/session_summary.h"
@@ -21,7 +21,8 @@ void validate_container_id(const std::string& id) {
 }
 
 Driver::Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
-               CompressionQueue* compressor, SessionStore* store, NodeGates* gates, Clock& clock)
+               CompressionQueue* compressor, SessionStore* store, NodeGates* gates, Clock& clock,
+               FifoPipes& pipes)
     : config_(std::move(config)),
       fs_(fs),
       directories_(directories),
@@ -29,6 +30,7 @@ Driver::Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
       store_(store),
       gates_(gates),
       clock_(clock),
+      pipes_(pipes),
       kube_links_(fs, config_.root, config_.pod_links) {}
 
 Driver::~Driver() { shutdown(); }
@@ -90,7 +92,7 @@ Driver::Started Driver::make_session(const SessionRecord& record, bool reattache
   std::unique_ptr<ProgressLog> progress = store_ ? store_->progress(record.fifo) : nullptr;
   auto session = std::make_shared<Session>(
       Session::Config{record.fifo, options.limits, record.attrs, reattached}, log, std::move(gate),
-      std::move(progress), clock_);
+      std::move(progress), clock_, pipes_);
   session->open_fifo();
   return {session, log};
 }
@@ -348,10 +350,9 @@ void Driver::read_logs(const ContainerInfo& info, const ReadRequest& request, Re
       if (gauge) gauge->Decrement();
     }
   } following(request.follow && config_.metrics ? &config_.metrics->followers() : nullptr);
-  ReadEnv env;
-  env.fs = &fs_;  // rooted: nothing planted in the log directory is read through
-  logguard::read_logs(container_log_dir(config_.root, info.id), log_base_name(info.id), request,
-                      sink, std::move(watch), env);
+  // fs_ is rooted: nothing planted in the log directory is read through.
+  logguard::read_logs(fs_, container_log_dir(config_.root, info.id), log_base_name(info.id),
+                      request, sink, std::move(watch));
 }
 
 size_t Driver::session_count() {

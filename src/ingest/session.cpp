@@ -13,11 +13,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "logguard/ingest/fifo_stream.h"
+
 namespace logguard {
 namespace {
 
 // The pacer lets a large pipe fill further: only the streams that hold one.
-static_assert(FifoStream::kLargePipe >= ReadPacer::kLargePipeBytes);
+static_assert(FifoPipes::kLargePipe >= ReadPacer::kLargePipeBytes);
 
 // When the stream holds only part of a frame, the rest is on its way: look
 // again after this instead of spinning on a readable FIFO.
@@ -60,12 +62,13 @@ void pause(int wake_fd, long nanos) {
 }  // namespace
 
 Session::Session(Config config, std::shared_ptr<ContainerLog> log, std::unique_ptr<NodeGate> node,
-                 std::unique_ptr<ProgressLog> progress, Clock& clock)
+                 std::unique_ptr<ProgressLog> progress, Clock& clock, FifoPipes& pipes)
     : config_(std::move(config)),
       log_(std::move(log)),
       node_(std::move(node)),
       progress_(std::move(progress)),
       clock_(clock),
+      pipes_(pipes),
       limiter_(config_.limits, node_.get()) {
   wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (wake_fd_.get() < 0) throw_errno("eventfd");
@@ -74,7 +77,7 @@ Session::Session(Config config, std::shared_ptr<ContainerLog> log, std::unique_p
 Session::~Session() = default;
 
 void Session::open_fifo() {
-  stream_ = std::make_unique<FifoStream>(config_.fifo_path);
+  stream_ = std::make_unique<FifoStream>(config_.fifo_path, pipes_);
   pump_ = std::make_unique<StreamPump>(StreamPump::Parts{
       config_.fifo_path, stream_.get(), log_.get(), &limiter_, progress_.get(), &clock_,
       &config_.attrs});

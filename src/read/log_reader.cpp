@@ -14,7 +14,6 @@
 #include "logguard/read/log_seek.h"
 #include "logguard/read/rotation_walker.h"
 #include "logguard/base/unique_fd.h"
-#include "logguard/storage/posix_file_system.h"
 
 namespace logguard {
 namespace {
@@ -333,15 +332,15 @@ bool ContainerReader::wait(LogWatch::Subscription& subscription) {
 
 }  // namespace
 
-void read_logs(const std::string& dir, const std::string& base_name, const ReadRequest& request,
-               RecordSink& sink, std::shared_ptr<LogWatch> watch, const ReadEnv& env) {
+void read_logs(FileSystem& fs, const std::string& dir, const std::string& base_name,
+               const ReadRequest& request, RecordSink& sink, std::shared_ptr<LogWatch> watch,
+               ReadReporter* reporter) {
   LoggingReadReporter logging;
-  ReadReporter& reporter = env.reporter ? *env.reporter : logging;
-  FileSystem& fs = env.fs ? *env.fs : posix_file_system();
+  if (!reporter) reporter = &logging;
   // Subscribed before the history is read, so nothing written meanwhile is missed.
   std::unique_ptr<LogWatch::Subscription> subscription;
   if (request.follow && watch) subscription = watch->subscribe();
-  ContainerReader reader(fs, dir, base_name, request, sink, reporter);
+  ContainerReader reader(fs, dir, base_name, request, sink, *reporter);
   if (!reader.read_history() || !subscription) return;
   reader.follow(*watch, *subscription);
 }

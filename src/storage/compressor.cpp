@@ -46,7 +46,8 @@ void finish(CompressionJob& job, bool written) {
 
 }  // namespace
 
-Compressor::Compressor(size_t capacity) : capacity_(capacity), worker_([this] { run(); }) {}
+Compressor::Compressor(Clock& clock, size_t capacity)
+    : clock_(clock), capacity_(capacity), worker_([this] { run(); }) {}
 
 Compressor::~Compressor() { stop(); }
 
@@ -55,7 +56,7 @@ bool Compressor::submit(CompressionJob job) {
     std::lock_guard lock(mu_);
     if (stopping_ || jobs_.size() >= capacity_) return false;
     jobs_.push_back(std::move(job));
-    submitted_.push_back(system_clock().monotonic_nanos());
+    submitted_.push_back(clock_.monotonic_nanos());
   }
   wake_.notify_one();
   return true;
@@ -78,7 +79,7 @@ size_t Compressor::queued() const {
 int64_t Compressor::oldest_wait_nanos() const {
   std::lock_guard lock(mu_);
   if (submitted_.empty()) return 0;
-  return std::max<int64_t>(0, system_clock().monotonic_nanos() - submitted_.front());
+  return std::max<int64_t>(0, clock_.monotonic_nanos() - submitted_.front());
 }
 
 void Compressor::run() {
@@ -133,11 +134,10 @@ void Compressor::execute(CompressionJob& job) {
 // landing on the disk in one burst (stop() cuts the wait short).
 void Compressor::pay_for(size_t bytes) {
   if (!share_) return;
-  Clock& clock = system_clock();
-  share_->charge(clock.monotonic_nanos(), bytes);
+  share_->charge(clock_.monotonic_nanos(), bytes);
   std::unique_lock lock(mu_);
   for (;;) {
-    const int64_t wait = share_->nanos_until_clear(clock.monotonic_nanos());
+    const int64_t wait = share_->nanos_until_clear(clock_.monotonic_nanos());
     if (wait <= 0 || stopping_) return;
     wake_.wait_for(lock, std::chrono::nanoseconds(std::min<int64_t>(wait, 100'000'000)));
   }

@@ -433,9 +433,4 @@ std::unique_ptr<FileSystem> make_posix_file_system(const std::string& root,
   return std::make_unique<PosixFileSystem>(root, write_back);
 }
 
-FileSystem& posix_file_system() {
-  static PosixFileSystem fs("", nullptr);
-  return fs;
-}
-
 }  // namespace logguard

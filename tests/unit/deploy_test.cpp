@@ -35,7 +35,8 @@ std::string read_text(const std::string& path) {
 // Sample names of a scrape with one container logging (its series exist only
 // then): `logguard_sessions`, `logguard_write_duration_seconds_bucket`, ...
 std::set<std::string> exported_names() {
-  Metrics metrics;
+  FakeClock clock;
+  Metrics metrics(clock);
   auto container = metrics.container(std::string(64, 'a'), "/web");
   std::set<std::string> names;
   std::istringstream text(metrics.scrape());

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "logguard/base/clock.h"
 #include "logguard/format/frame.h"
 #include "logguard/config/options.h"
 #include "logguard/config/plugin_log.h"
@@ -29,6 +30,13 @@ namespace logguard::testing {
 // of that lazy construction and reports a race when a test's first log line
 // comes from two threads at once. Made before main, it is made once.
 inline const bool kLogRegistryReady = (spdlog::default_logger(), true);
+
+// The real clock, for tests that wait on real threads. One for the whole
+// test process: a thread a test leaves behind may still read it.
+inline Clock& real_clock() {
+  static SystemClock clock;
+  return clock;
+}
 
 // A directory removed with everything in it at the end of the scope.
 class TempDir {

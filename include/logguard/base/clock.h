@@ -15,8 +15,12 @@ class Clock {
   virtual int64_t wall_nanos() = 0;
 };
 
-// The process-wide real clock.
-Clock& system_clock();
+// The real clock: main makes one and passes it down.
+class SystemClock : public Clock {
+ public:
+  int64_t monotonic_nanos() override;
+  int64_t wall_nanos() override;
+};
 
 // A clock that only moves when told to. Not thread-safe; for tests.
 class FakeClock : public Clock {

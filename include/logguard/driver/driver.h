@@ -35,6 +35,7 @@
 
 namespace logguard {
 
+class FifoPipes;
 class Session;
 
 // A request the driver refuses; the message is shown to the user by `docker run`.
@@ -69,10 +70,12 @@ struct DriverConfig {
 
 class Driver : public LiveSessions {
  public:
-  // store and gates may be null (no persistence, no node limits).
+  // compressor, store and gates may be null (no compression, no
+  // persistence, no node limits). pipes: what the sessions' FIFO streams
+  // share (fifo_stream.h).
   Driver(DriverConfig config, FileSystem& fs, LogDirectories& directories,
-         CompressionQueue* compressor, SessionStore* store, NodeGates* gates,
-         Clock& clock = system_clock());
+         CompressionQueue* compressor, SessionStore* store, NodeGates* gates, Clock& clock,
+         FifoPipes& pipes);
   ~Driver() override;
 
   // Goes on with every session a previous process persisted: a FIFO that
@@ -126,6 +129,7 @@ class Driver : public LiveSessions {
   SessionStore* store_;
   NodeGates* gates_;
   Clock& clock_;
+  FifoPipes& pipes_;
   KubeLinks kube_links_;
   std::mutex mu_;
   struct Owner {

@@ -23,6 +23,8 @@
 
 namespace logguard {
 
+class FifoPipes;
+
 class Session {
  public:
   struct Config {
@@ -31,9 +33,10 @@ class Session {
     Attrs attrs;
     bool reattached = false;  // found by a restarted plugin: skip what is already written
   };
-  // node and progress may be null.
+  // node and progress may be null; pipes (what FIFO streams share) must
+  // outlive the session.
   Session(Config config, std::shared_ptr<ContainerLog> log, std::unique_ptr<NodeGate> node,
-          std::unique_ptr<ProgressLog> progress, Clock& clock = system_clock());
+          std::unique_ptr<ProgressLog> progress, Clock& clock, FifoPipes& pipes);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -73,6 +76,7 @@ class Session {
   std::unique_ptr<NodeGate> node_;
   std::unique_ptr<ProgressLog> progress_;
   Clock& clock_;
+  FifoPipes& pipes_;
   Limiter limiter_;
   ReadPacer pacer_;
   unsigned long timer_slack_ = 0;  // this thread's, as pace() last set it; 0: never set

@@ -76,7 +76,7 @@ class Metrics {
   // How long a container's series outlive its last holder.
   static constexpr int64_t kLingerNanos = 120'000'000'000;
 
-  explicit Metrics(Clock& clock = system_clock());
+  explicit Metrics(Clock& clock);
   ~Metrics();
 
   // The container's handle, made if it has none (name: without Docker's

@@ -50,13 +50,8 @@ class RecordSink {
   virtual int hangup_fd() const { return -1; }
 };
 
-// Where reading gets its files and tells what it skipped.
-struct ReadEnv {
-  FileSystem* fs = nullptr;          // null: posix_file_system()
-  ReadReporter* reporter = nullptr;  // null: the plugin's log (LoggingReadReporter)
-};
-
-// Streams the records of <dir>/<base_name> and its rotations to sink.
+// Streams the records of <dir>/<base_name> and its rotations, read through
+// fs, to sink.
 // Without follow (or with a null watch) it returns after the history as of
 // the call. With follow it then waits, without polling, for the watch's
 // notifications and returns once the watch is closed and everything written
@@ -64,8 +59,10 @@ struct ReadEnv {
 // Rotations while following are followed without loss or duplicates.
 // Corrupt lines and unreadable files are skipped and reported; throws
 // std::system_error only if a name cannot be looked up (other than missing)
-// or waiting fails.
-void read_logs(const std::string& dir, const std::string& base_name, const ReadRequest& request,
-               RecordSink& sink, std::shared_ptr<LogWatch> watch, const ReadEnv& env = {});
+// or waiting fails. What is skipped is told to reporter (null: the plugin's
+// log, LoggingReadReporter).
+void read_logs(FileSystem& fs, const std::string& dir, const std::string& base_name,
+               const ReadRequest& request, RecordSink& sink, std::shared_ptr<LogWatch> watch,
+               ReadReporter* reporter = nullptr);
 
 }  // namespace logguard

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "logguard/base/clock.h"
 #include "logguard/format/compression.h"
 #include "logguard/base/file_system.h"
 #include "logguard/storage/write_charge.h"
@@ -61,8 +62,9 @@ class CompressionQueue {
 
 class Compressor : public CompressionQueue {
  public:
-  // Starts the worker thread. At most `capacity` jobs wait behind the running one.
-  explicit Compressor(size_t capacity = 256);
+  // Starts the worker thread. At most `capacity` jobs wait behind the
+  // running one. clock dates jobs and paces their writes.
+  explicit Compressor(Clock& clock, size_t capacity = 256);
   ~Compressor() override;
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
@@ -85,6 +87,7 @@ class Compressor : public CompressionQueue {
   void execute(CompressionJob& job);
   void pay_for(size_t bytes);
 
+  Clock& clock_;
   const size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

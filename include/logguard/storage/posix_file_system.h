@@ -16,12 +16,10 @@ namespace logguard {
 
 class WriteBack;
 
+// root "": the host's file system, not rooted: links are not followed in a
+// path's last component only. For main's own paths, tools and tests; what
+// lies beneath the log root goes through a rooted one.
 std::unique_ptr<FileSystem> make_posix_file_system(const std::string& root,
                                                    WriteBack* write_back = nullptr);
-
-// The real file system, not rooted: links are not followed in a path's last
-// component only. For main's own paths, tools and tests; what lies beneath
-// the log root goes through a rooted one.
-FileSystem& posix_file_system();
 
 }  // namespace logguard

@@ -16,8 +16,10 @@
 #include "logguard/node/disk_guard.h"
 #include "logguard/base/file_system.h"
 #include "logguard/format/frame.h"
+#include "logguard/ingest/fifo_stream.h"
 #include "logguard/format/json_record.h"
 #include "logguard/format/json_record_parser.h"
+#include "host_file_system.h"
 #include "logguard/storage/posix_file_system.h"
 #include "logguard/storage/session_store.h"
 #include "kube_test_labels.h"
@@ -57,7 +59,7 @@ class TroubledFileSystem : public FileSystemWrapper {
  public:
   enum class Mode { kFull, kStalled };
   TroubledFileSystem(std::string broken_dir, Mode mode)
-      : FileSystemWrapper(posix_file_system()), broken_dir_(std::move(broken_dir)), mode_(mode) {}
+      : FileSystemWrapper(testing::host_file_system()), broken_dir_(std::move(broken_dir)), mode_(mode) {}
   void release() {
     std::lock_guard lock(mu_);
     released_ = true;
@@ -69,7 +71,7 @@ class TroubledFileSystem : public FileSystemWrapper {
   }
 
   std::unique_ptr<WritableFile> open_append(const std::string& path) override {
-    auto file = posix_file_system().open_append(path);
+    auto file = testing::host_file_system().open_append(path);
     if (path.find(broken_dir_) == std::string::npos) return file;
     return std::make_unique<TroubledFile>(*this, std::move(file));
   }
@@ -119,7 +121,7 @@ class DriverTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("lg-driver-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "fifos");
-    make_driver(posix_file_system());
+    make_driver(testing::host_file_system());
   }
   void make_driver(FileSystem& files, SessionStore* store = nullptr) {
     driver_.reset();
@@ -130,7 +132,8 @@ class DriverTest : public ::testing::Test {
     config.open_timeout = std::chrono::milliseconds(500);
     config.pod_links = pod_links_.get();
     directories_ = std::make_unique<LogDirectories>(files);
-    driver_ = std::make_unique<Driver>(config, files, *directories_, nullptr, store, nullptr);
+    driver_ = std::make_unique<Driver>(config, files, *directories_, nullptr, store, nullptr,
+                                       testing::real_clock(), pipes_);
   }
   void TearDown() override {
     driver_.reset();
@@ -171,9 +174,9 @@ class DriverTest : public ::testing::Test {
     kube.logroot_source = (dir_ / "logs").string();
     kube.log_max_size = kube_max_size;
     pods_fs_ = make_posix_file_system(kube.pod_logs_dir);
-    pod_links_ = std::make_unique<PodLinks>(*pods_fs_, kube.pod_logs_dir, posix_file_system(),
+    pod_links_ = std::make_unique<PodLinks>(*pods_fs_, kube.pod_logs_dir, testing::host_file_system(),
                                             (dir_ / "logs").string(), kube);
-    make_driver(posix_file_system());
+    make_driver(testing::host_file_system());
   }
   // A pod's container with the CRI log path cri-dockerd gives it, whose
   // directory kubelet made.
@@ -190,6 +193,7 @@ class DriverTest : public ::testing::Test {
   std::unique_ptr<FileSystem> pods_fs_;
   std::unique_ptr<PodLinks> pod_links_;
   std::unique_ptr<LogDirectories> directories_;
+  FifoPipes pipes_;
   std::unique_ptr<Driver> driver_;
   std::vector<int> engine_fds_;
 };
@@ -372,15 +376,15 @@ std::string numbered(int from, int to) {
 // the container goes on writing: the new process goes on with the FIFO.
 TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
   CapturedLogs logs;  // before any session thread logs
-  SessionStore store(posix_file_system(), (dir_ / "state").string());
-  make_driver(posix_file_system(), &store);
+  SessionStore store(testing::host_file_system(), (dir_ / "state").string());
+  make_driver(testing::host_file_system(), &store);
   auto fifo = make_fifo("a");
   driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
   engine_write(numbered(0, 100));
   driver_->stop_logging(fifo);  // (waits until written; the stream goes on)
   driver_->shutdown();
   engine_write(numbered(100, 200));  // while no plugin reads
-  make_driver(posix_file_system(), &store);
+  make_driver(testing::host_file_system(), &store);
   driver_->reattach();
   EXPECT_EQ(driver_->session_count(), 1u);
   // The engine's StartLogging is never repeated, but if it were: one reader.
@@ -425,8 +429,8 @@ TEST_F(DriverTest, AHardLinkAtTheLogNameIsRefused) {
 TEST_F(DriverTest, DamagedStateEntriesDoNotStopAReattach) {
   testing::QuietLogs quiet;
   const fs::path state = dir_ / "state";
-  SessionStore store(posix_file_system(), state.string());
-  make_driver(posix_file_system(), &store);
+  SessionStore store(testing::host_file_system(), state.string());
+  make_driver(testing::host_file_system(), &store);
   auto fifo = make_fifo("a");
   driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
   engine_write(numbered(0, 100));
@@ -435,7 +439,7 @@ TEST_F(DriverTest, DamagedStateEntriesDoNotStopAReattach) {
   fs::create_directories(state / "x.session");
   fs::create_directories(state / "y.session.tmp");
   std::ofstream(state / "z.session") << "{not json";
-  make_driver(posix_file_system(), &store);
+  make_driver(testing::host_file_system(), &store);
   ASSERT_NO_THROW(driver_->reattach());
   EXPECT_EQ(driver_->session_count(), 1u);
   engine_write(numbered(100, 200));
@@ -446,8 +450,8 @@ TEST_F(DriverTest, DamagedStateEntriesDoNotStopAReattach) {
 // Containers started by kubelet get the link node log collectors look for;
 // a restarted plugin makes it again if it went.
 TEST_F(DriverTest, KubeletContainersGetTheirLogLinkAtStartAndReattach) {
-  SessionStore store(posix_file_system(), (dir_ / "state").string());
-  make_driver(posix_file_system(), &store);
+  SessionStore store(testing::host_file_system(), (dir_ / "state").string());
+  make_driver(testing::host_file_system(), &store);
   auto fifo = make_fifo("k");
   ContainerInfo kube = info("/k8s_app_web-1_default_uid_0");
   kube.labels = testing::pod_labels("web-1");
@@ -459,7 +463,7 @@ TEST_F(DriverTest, KubeletContainersGetTheirLogLinkAtStartAndReattach) {
   EXPECT_EQ(fs::canonical(link), fs::canonical(log_path()));
   driver_->shutdown();
   fs::remove(link);
-  make_driver(posix_file_system(), &store);
+  make_driver(testing::host_file_system(), &store);
   driver_->reattach();
   engine_write(frame("stdout", "again"));
   driver_->stop_logging(fifo);
@@ -547,8 +551,8 @@ TEST_F(DriverTest, NoLogLinkWithoutKubeletsLabels) {
 }
 
 TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
-  SessionStore store(posix_file_system(), (dir_ / "state").string());
-  make_driver(posix_file_system(), &store);
+  SessionStore store(testing::host_file_system(), (dir_ / "state").string());
+  make_driver(testing::host_file_system(), &store);
   auto fifo = make_fifo("a");
   driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
   engine_write(numbered(0, 10));
@@ -556,7 +560,7 @@ TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
   driver_->shutdown();
   engine_close();
   fs::remove(fifo);  // the engine removed it while the plugin was down
-  make_driver(posix_file_system(), &store);
+  make_driver(testing::host_file_system(), &store);
   driver_->reattach();
   driver_->shutdown();  // joins the finishing
   EXPECT_EQ(driver_->session_count(), 0u);
@@ -569,15 +573,15 @@ TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
 // one any more. Its reattached session must end, not wait for ever (keeping
 // the container's log open, its followers following, its record persisted).
 TEST_F(DriverTest, AReattachedFifoWithoutAWriterEnds) {
-  SessionStore store(posix_file_system(), (dir_ / "state").string());
-  make_driver(posix_file_system(), &store);
+  SessionStore store(testing::host_file_system(), (dir_ / "state").string());
+  make_driver(testing::host_file_system(), &store);
   auto fifo = make_fifo("a");
   driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
   engine_write(numbered(0, 10));
   driver_->stop_logging(fifo);
   driver_->shutdown();
   engine_close();  // the FIFO stays, its writer is gone
-  make_driver(posix_file_system(), &store);
+  make_driver(testing::host_file_system(), &store);
   driver_->reattach();
   for (int i = 0; i < 300 && driver_->session_count() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -591,7 +595,7 @@ TEST_F(DriverTest, AReattachedFifoWithoutAWriterEnds) {
 // released: the reattached session's thread is held before its files open.
 class HeldStoreFileSystem : public FileSystemWrapper {
  public:
-  HeldStoreFileSystem() : FileSystemWrapper(posix_file_system()) {}
+  HeldStoreFileSystem() : FileSystemWrapper(testing::host_file_system()) {}
   std::unique_ptr<WritableFile> open_truncate(const std::string& path) override {
     std::unique_lock lock(mu_);
     held_ = true;
@@ -620,8 +624,8 @@ class HeldStoreFileSystem : public FileSystemWrapper {
 // sessions have opened their files. Their current files must not be taken
 // for those of containers without a session.
 TEST_F(DriverTest, AReattachedContainerIsLiveBeforeItsFilesOpen) {
-  SessionStore store(posix_file_system(), (dir_ / "state").string());
-  make_driver(posix_file_system(), &store);
+  SessionStore store(testing::host_file_system(), (dir_ / "state").string());
+  make_driver(testing::host_file_system(), &store);
   auto fifo = make_fifo("a");
   driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
   engine_write(numbered(0, 100));
@@ -630,12 +634,12 @@ TEST_F(DriverTest, AReattachedContainerIsLiveBeforeItsFilesOpen) {
 
   HeldStoreFileSystem held;
   SessionStore held_store(held, (dir_ / "state").string());
-  make_driver(posix_file_system(), &held_store);
+  make_driver(testing::host_file_system(), &held_store);
   driver_->reattach();
   held.wait_until_held();  // the session's thread has not opened the files
   NodeSettings settings;
   settings.max_disk = {false, 1};  // over the cap: every file that may go, goes
-  DiskGuard disk(settings, (dir_ / "logs").string(), posix_file_system(), *directories_,
+  DiskGuard disk(settings, (dir_ / "logs").string(), testing::host_file_system(), *directories_,
                  nullptr, [] { return std::optional<FsSpace>(FsSpace{1'000'000'000, 900'000'000}); });
   disk.check();
   EXPECT_TRUE(fs::exists(log_path()));

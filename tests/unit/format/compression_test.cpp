@@ -1,5 +1,5 @@
 #include "logguard/format/compression.h"
-#include "logguard/storage/compressed_files.h"
+#include "compressed_files.h"
 #include "logguard/storage/posix_file_system.h"
 
 #include <fcntl.h>
@@ -249,7 +249,7 @@ TEST(Compression, GzipReportsEachMemberAsWritten) {
   TempDir dir;
   const std::string data = JavaLogGenerator(8).lines(kGzipMemberInput * 3 / 2);
   write_file(dir / "l", data);
-  FileSystem& files = posix_file_system();
+  FileSystem& files = testing::host_file_system();
   std::vector<size_t> pieces;
   compress_file(*files.open_read(dir / "l"), *files.create_exclusive(dir / "l.gz"), Codec::kGzip,
                 kLastTime, [&](size_t n) { pieces.push_back(n); });
@@ -300,7 +300,7 @@ TEST(Compression, ReadsLastTimeFromAnOpenFile) {
   for (Codec c : {Codec::kGzip, Codec::kZstd}) {
     const std::string out = dir / ("l" + std::string(codec_extension(c)));
     compress_file(dir / "l", out, c, kLastTime);
-    auto file = posix_file_system().open_read(out);
+    auto file = testing::host_file_system().open_read(out);
     EXPECT_EQ(read_last_time(*file, c), kLastTime);
     EXPECT_EQ(read_last_time(*file, Codec::kNone), std::nullopt);
   }

@@ -37,7 +37,7 @@ class PlantedProbeFile : public ::testing::Test {
   // false if it never did within 20 s.
   bool probe_measures() {
     auto rooted = make_posix_file_system(root_);  // as the node guard gives it
-    LatencyProbe probe(probe_path_, system_clock(), *rooted);
+    LatencyProbe probe(probe_path_, testing::real_clock(), *rooted);
     probe.start();
     bool measured = false;
     for (int i = 0; i < 2000 && !measured; ++i) {

@@ -21,7 +21,7 @@
 
 #include "logguard/format/compression.h"
 #include "logguard/format/json_record.h"
-#include "logguard/storage/compressed_files.h"
+#include "compressed_files.h"
 #include "logguard/storage/posix_file_system.h"
 
 namespace logguard {
@@ -105,16 +105,16 @@ std::vector<int> range(int first, int last) {
 }
 
 // Like EXPECT_EQ on the sequences, but says where they part (they are long).
-testing::AssertionResult same_sequence(const std::vector<int>& got, const std::vector<int>& want) {
+::testing::AssertionResult same_sequence(const std::vector<int>& got, const std::vector<int>& want) {
   auto [g, w] = std::mismatch(got.begin(), got.end(), want.begin(), want.end());
-  if (g == got.end() && w == want.end()) return testing::AssertionSuccess();
+  if (g == got.end() && w == want.end()) return ::testing::AssertionSuccess();
   auto show = [](auto it, auto end) { return it == end ? std::string("end") : std::to_string(*it); };
-  return testing::AssertionFailure() << "got " << got.size() << " records, want " << want.size()
+  return ::testing::AssertionFailure() << "got " << got.size() << " records, want " << want.size()
                                      << "; first difference at " << (g - got.begin()) << ": got "
                                      << show(g, got.end()) << ", want " << show(w, want.end());
 }
 
-class LogReaderTest : public testing::Test {
+class LogReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/log_reader_test.XXXXXX";
@@ -161,7 +161,7 @@ class LogReaderTest : public testing::Test {
 
   std::vector<int> read(ReadRequest request) {
     CollectingSink sink;
-    read_logs(dir_, kBase, request, sink, nullptr);
+    read_logs(testing::host_file_system(), dir_, kBase, request, sink, nullptr);
     return sink.indices();
   }
 
@@ -182,7 +182,7 @@ class LogReaderTest : public testing::Test {
 TEST_F(LogReaderTest, ReadsPlainGzipAndZstdRotationsOldestFirst) {
   write_mixed_history();
   CollectingSink sink;
-  read_logs(dir_, kBase, ReadRequest{}, sink, nullptr);
+  read_logs(testing::host_file_system(), dir_, kBase, ReadRequest{}, sink, nullptr);
   EXPECT_EQ(sink.indices(), range(0, 40));
   EXPECT_EQ(sink.got[0].stream, "stdout");
   EXPECT_EQ(sink.got[0].time_nanos, time_of(0));
@@ -192,7 +192,7 @@ TEST_F(LogReaderTest, ReadsPlainGzipAndZstdRotationsOldestFirst) {
 
 TEST_F(LogReaderTest, MissingDirectoryIsAnEmptyLog) {
   CollectingSink sink;
-  read_logs((dir_ / "nope").string(), kBase, ReadRequest{}, sink, nullptr);
+  read_logs(testing::host_file_system(), (dir_ / "nope").string(), kBase, ReadRequest{}, sink, nullptr);
   EXPECT_TRUE(sink.got.empty());
 }
 
@@ -245,7 +245,7 @@ TEST_F(LogReaderTest, StopsWhenTheSinkRefuses) {
   write_mixed_history();
   CollectingSink sink;
   sink.stop_after = 3;
-  read_logs(dir_, kBase, ReadRequest{}, sink, nullptr);
+  read_logs(testing::host_file_system(), dir_, kBase, ReadRequest{}, sink, nullptr);
   EXPECT_EQ(sink.indices(), range(0, 3));
 }
 
@@ -348,7 +348,7 @@ class Follower {
            std::shared_ptr<LogWatch> watch) {
     request.follow = true;
     done_ = std::async(std::launch::async, [=, &sink] {
-      read_logs(dir, kBase, request, sink, watch);
+      read_logs(testing::host_file_system(), dir, kBase, request, sink, watch);
     });
   }
   // Whether read_logs returned within the timeout.
@@ -426,7 +426,7 @@ TEST_F(LogReaderTest, WhatIsPlantedAtALogNameIsNeverRead) {
     }
     CollectingSink sink;
     try {
-      read_logs(dir_, kBase, {}, sink, nullptr);
+      read_logs(testing::host_file_system(), dir_, kBase, {}, sink, nullptr);
       ADD_FAILURE() << "read through it";
     } catch (const std::system_error& e) {
       EXPECT_NE(std::string(e.what()).find("refusing " + planted.string()), std::string::npos)
@@ -442,7 +442,7 @@ TEST_F(LogReaderTest, WhatIsPlantedAtALogNameIsNeverRead) {
 // Real files, counting how many are open at once.
 class CountingFileSystem : public FileSystemWrapper {
  public:
-  CountingFileSystem() : FileSystemWrapper(posix_file_system()) {}
+  CountingFileSystem() : FileSystemWrapper(testing::host_file_system()) {}
   std::unique_ptr<ReadableFile> open_read(const std::string& path) override {
     return std::make_unique<Counted>(target().open_read(path), open_);
   }
@@ -477,7 +477,7 @@ TEST_F(LogReaderTest, AFollowerKeepsOnlyTheFileItFollowsOpen) {
   auto watch = LogWatch::create();
   CollectingSink sink;
   auto done = std::async(std::launch::async, [&] {
-    read_logs(dir_, kBase, {.follow = true}, sink, watch, {.fs = &files});
+    read_logs(files, dir_, kBase, {.follow = true}, sink, watch);
   });
   for (int i = 0; i < 500 && sink.indices().size() < 40; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -553,7 +553,7 @@ TEST_F(LogReaderTest, FollowerLeavesWhenTheClientHangsUp) {
 
 // A writer that appends, rotates (sometimes twice in a row, sometimes without
 // notifying) and, if compressing, compresses each rotated file as it goes.
-class FollowRotationTest : public LogReaderTest, public testing::WithParamInterface<bool> {};
+class FollowRotationTest : public LogReaderTest, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(FollowRotationTest, DeliversEveryRecordOnceInOrder) {
   const bool compress = GetParam();
@@ -583,11 +583,11 @@ TEST_P(FollowRotationTest, DeliversEveryRecordOnceInOrder) {
   EXPECT_TRUE(warnings().empty()) << ::testing::PrintToString(warnings());
 }
 
-INSTANTIATE_TEST_SUITE_P(PlainAndCompressed, FollowRotationTest, testing::Bool());
+INSTANTIATE_TEST_SUITE_P(PlainAndCompressed, FollowRotationTest, ::testing::Bool());
 
 // The follower is held inside its first delivery while the writer rotates
 // twice, so it must find the rotation it missed by reading the directory.
-class MissedRotationTest : public LogReaderTest, public testing::WithParamInterface<bool> {};
+class MissedRotationTest : public LogReaderTest, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(MissedRotationTest, ReadsFilesRotatedWhileItWasBusy) {
   const bool compress = GetParam();
@@ -649,7 +649,7 @@ TEST_P(MissedRotationTest, WarnsWhenAFileItNeededWasDeletedPastMaxFile) {
   EXPECT_TRUE(warned_about("file rotations were missed while following logs"));
 }
 
-INSTANTIATE_TEST_SUITE_P(PlainAndCompressed, MissedRotationTest, testing::Bool());
+INSTANTIATE_TEST_SUITE_P(PlainAndCompressed, MissedRotationTest, ::testing::Bool());
 
 TEST_F(LogReaderTest, ConcurrentFollowersEachGetEverything) {
   auto watch = LogWatch::create();

@@ -19,6 +19,8 @@
 #include "http_test_client.h"
 #include "logguard/base/file_system.h"
 #include "logguard/format/frame.h"
+#include "logguard/ingest/fifo_stream.h"
+#include "host_file_system.h"
 #include "logguard/storage/posix_file_system.h"
 #include "test_util.h"
 
@@ -58,8 +60,8 @@ class PluginApiTest : public ::testing::Test {
     DriverConfig config;
     config.root = (dir_ / "logs").string();
     config.fifo_dir = dir_.string();
-    driver_ = std::make_unique<Driver>(config, posix_file_system(), directories_, nullptr, nullptr,
-                                       nullptr);
+    driver_ = std::make_unique<Driver>(config, testing::host_file_system(), directories_, nullptr,
+                                       nullptr, nullptr, testing::real_clock(), pipes_);
     api_ = std::make_unique<PluginApi>(*driver_);
     socket_ = (dir_ / "logguard.sock").string();
     server_ = std::make_unique<HttpServer>(io_, socket_, *api_);
@@ -88,7 +90,8 @@ class PluginApiTest : public ::testing::Test {
   boost::asio::io_context io_;
   fs::path dir_;
   std::string socket_;
-  LogDirectories directories_{posix_file_system()};
+  LogDirectories directories_{testing::host_file_system()};
+  FifoPipes pipes_;
   std::unique_ptr<Driver> driver_;
   std::unique_ptr<PluginApi> api_;
   std::unique_ptr<HttpServer> server_;

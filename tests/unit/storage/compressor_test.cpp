@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "logguard/base/file_system.h"
-#include "logguard/storage/compressed_files.h"
+#include "compressed_files.h"
 #include "logguard/storage/log_file.h"
 #include "logguard/format/log_names.h"
 #include "logguard/storage/posix_file_system.h"
@@ -57,9 +57,9 @@ CompressionJob job_for(const std::string& src, const std::string& temp, Probe& p
   job.open_source = [src, &probe, while_pinned] {
     probe.pinned = true;
     if (while_pinned) while_pinned();
-    return posix_file_system().open_read(src);
+    return testing::host_file_system().open_read(src);
   };
-  job.create_temp = [temp] { return posix_file_system().create_exclusive(temp); };
+  job.create_temp = [temp] { return testing::host_file_system().create_exclusive(temp); };
   job.finish = [&probe](bool written) {
     if (probe.finish_calls++ == 0) probe.finished.set_value(written);
   };
@@ -69,7 +69,7 @@ CompressionJob job_for(const std::string& src, const std::string& temp, Probe& p
 TEST(Compressor, CompressesOnAnIdlePriorityThread) {
   TempDir dir;
   std::ofstream(dir / "l.1") << "{\"log\":\"hello\\n\"}\n";
-  Compressor compressor;
+  Compressor compressor(testing::real_clock());
   Probe probe;
   int ioprio = -1, nice = -100;
   ASSERT_TRUE(compressor.submit(job_for(dir / "l.1", dir / "l.tmp", probe, [&] {
@@ -92,7 +92,7 @@ TEST(Compressor, CompressesOnAnIdlePriorityThread) {
 TEST(Compressor, FullQueueRefusesAtOnce) {
   TempDir dir;
   std::ofstream(dir / "l") << "x\n";
-  Compressor compressor(2);
+  Compressor compressor(testing::real_clock(), 2);
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   Probe blocker, a, b, c;
@@ -117,7 +117,7 @@ TEST(Compressor, FailingJobsDoNotStopTheWorker) {
   QuietLogs quiet;
   TempDir dir;
   std::ofstream(dir / "l") << "x\n";
-  Compressor compressor;
+  Compressor compressor(testing::real_clock());
   Probe throws_in_pin, missing_source, throws_in_finish, good;
   CompressionJob j1 = job_for(dir / "l", dir / "t1", throws_in_pin, [] { throw std::runtime_error("boom"); });
   CompressionJob j2 = job_for(dir / "missing", dir / "t2", missing_source);
@@ -139,7 +139,8 @@ TEST(Compressor, FailingJobsDoNotStopTheWorker) {
 TEST(Compressor, StopFinishesWaitingJobsUnwrittenAndRefusesMore) {
   TempDir dir;
   std::ofstream(dir / "l") << "x\n";
-  Compressor compressor(1'000'000);  // never full here: a refused submit means stop() has begun
+  // Never full here: a refused submit means stop() has begun.
+  Compressor compressor(testing::real_clock(), 1'000'000);
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   Probe blocker;
@@ -202,7 +203,7 @@ TEST(Compressor, RefusesWhatIsPlantedAtARotatedName) {
     ASSERT_FALSE(held.jobs.empty());
     testing::plant(kind, outside, rotated);
 
-    Compressor compressor;
+    Compressor compressor(testing::real_clock());
     Probe probe;
     CompressionJob job = std::move(held.jobs.front());
     job.finish = [finish = job.finish, &probe](bool written) {
@@ -225,12 +226,12 @@ TEST(Compressor, RefusesWhatIsPlantedAtARotatedName) {
 // compression on the worker, readable names at the end.
 TEST(Compressor, CompressesRotatedLogFilesOnDisk) {
   TempDir dir;
-  Compressor compressor;
+  Compressor compressor(testing::real_clock());
   const std::string base = "abc-json.log";
   std::string expected;
   {
-    LogDirectories dirs(posix_file_system());
-    LogFile file(posix_file_system(), dirs.acquire(dir.path(), base), {2000, 3, Codec::kGzip},
+    LogDirectories dirs(testing::host_file_system());
+    LogFile file(testing::host_file_system(), dirs.acquire(dir.path(), base), {2000, 3, Codec::kGzip},
                  &compressor, nullptr);
     file.open();
     for (int i = 0; i < 200; ++i) {
@@ -245,9 +246,9 @@ TEST(Compressor, CompressesRotatedLogFilesOnDisk) {
     }
   }
   std::vector<std::string> names;
-  for (const auto& f : list_log_files(posix_file_system(), dir.path(), base)) names.push_back(f.name);
+  for (const auto& f : list_log_files(testing::host_file_system(), dir.path(), base)) names.push_back(f.name);
   ASSERT_EQ(names, (std::vector<std::string>{base + ".2.gz", base + ".1.gz", base}))
-      << ::testing::PrintToString(posix_file_system().list_dir(dir.path()));
+      << ::testing::PrintToString(testing::host_file_system().list_dir(dir.path()));
   std::string got;
   for (const auto& n : names) got += read_all(dir / n);
   EXPECT_EQ(expected.substr(expected.size() - got.size()), got);  // the newest records, whole

@@ -220,7 +220,7 @@ TEST_F(WriteBackTest, AnOldMeasurementIsForgotten) {
 // The real thing: a rooted file system whose appends the write-back follows.
 TEST(WriteBackThread, HandsOverWhatARealFileWasWritten) {
   testing::TempDir tmp;
-  WriteBack wb(system_clock());
+  WriteBack wb(testing::real_clock());
   wb.start();
   auto fs = make_posix_file_system(tmp.path(), &wb);
   auto file = fs->open_append(tmp / "log");
@@ -245,7 +245,7 @@ TEST(WriteBackThread, HandOverWaitsUntilTheFilesBytesAreHandedOver) {
   std::mutex mu;
   uint64_t handed = 0;
   WriteBack wb(
-      system_clock(),
+      testing::real_clock(),
       [&](int, uint64_t, uint64_t length) {
         std::lock_guard lock(mu);
         handed += length;
@@ -273,7 +273,7 @@ TEST(WriteBackThread, StopReturnsWhileTheDiskDoesNotAnswer) {
   std::weak_ptr<WriteBack::File> left;
   {
     WriteBack wb(
-        system_clock(),
+        testing::real_clock(),
         [stuck](int, uint64_t, uint64_t) {
           std::unique_lock lock(stuck->mu);
           stuck->entered = true;

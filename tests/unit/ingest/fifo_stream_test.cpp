@@ -1,4 +1,4 @@
-#include "logguard/ingest/log_stream.h"
+#include "logguard/ingest/fifo_stream.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,9 +21,9 @@ using testing::TempDir;
 // A FIFO with its writer, as the engine holds it.
 class Fifo {
  public:
-  explicit Fifo(const std::string& path) : path_(path) {
+  Fifo(const std::string& path, FifoPipes& pipes) : path_(path) {
     EXPECT_EQ(::mkfifo(path.c_str(), 0600), 0);
-    reader_ = std::make_unique<FifoStream>(path);
+    reader_ = std::make_unique<FifoStream>(path, pipes);
     writer_ = UniqueFd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
     EXPECT_GE(writer_.get(), 0);
   }
@@ -52,7 +52,8 @@ std::string peek_all(FifoStream& s, LogStream::Peek* p = nullptr) {
 
 TEST(FifoStream, PeekLeavesTheBytesUntilConsumed) {
   TempDir dir;
-  Fifo fifo(dir.path() + "/f");
+  FifoPipes pipes;
+  Fifo fifo(dir.path() + "/f", pipes);
   fifo.write(3, 'a');
   fifo.write(2, 'b');
   EXPECT_EQ(fifo.stream().available(), 5u);
@@ -73,7 +74,8 @@ TEST(FifoStream, PeekLeavesTheBytesUntilConsumed) {
 // while bytes remain (the end of a frame that will never come).
 TEST(FifoStream, HungUpWhileBytesRemainOnceTheWriterIsGone) {
   TempDir dir;
-  Fifo fifo(dir.path() + "/f");
+  FifoPipes pipes;
+  Fifo fifo(dir.path() + "/f", pipes);
   fifo.write(3);
   EXPECT_FALSE(fifo.stream().hung_up());
   fifo.close_writer();
@@ -85,26 +87,27 @@ TEST(FifoStream, HungUpWhileBytesRemainOnceTheWriterIsGone) {
 
 TEST(FifoStream, ALargePipeTakesABurstAndIsGivenBack) {
   TempDir dir;
-  Fifo fifo(dir.path() + "/f");
+  FifoPipes pipes;
+  Fifo fifo(dir.path() + "/f", pipes);
   const size_t small = fifo.stream().capacity();
-  ASSERT_LT(small, FifoStream::kLargePipe);
-  EXPECT_LT(fifo.write(FifoStream::kLargePipe), FifoStream::kLargePipe);  // the small pipe is full
+  ASSERT_LT(small, FifoPipes::kLargePipe);
+  EXPECT_LT(fifo.write(FifoPipes::kLargePipe), FifoPipes::kLargePipe);  // the small pipe is full
   fifo.stream().consume(small);
-  const int before = FifoStream::large_pipes();
+  EXPECT_EQ(pipes.large_in_use(), 0);
 
   fifo.stream().use_large_pipe(true);
-  ASSERT_EQ(fifo.stream().capacity(), FifoStream::kLargePipe);
-  EXPECT_EQ(FifoStream::large_pipes(), before + 1);
-  EXPECT_EQ(fifo.write(FifoStream::kLargePipe), FifoStream::kLargePipe);
-  EXPECT_EQ(peek_all(fifo.stream()).size(), FifoStream::kLargePipe);  // one peek takes it all
+  ASSERT_EQ(fifo.stream().capacity(), FifoPipes::kLargePipe);
+  EXPECT_EQ(pipes.large_in_use(), 1);
+  EXPECT_EQ(fifo.write(FifoPipes::kLargePipe), FifoPipes::kLargePipe);
+  EXPECT_EQ(peek_all(fifo.stream()).size(), FifoPipes::kLargePipe);  // one peek takes it all
 
   // Holding more than the small pipe takes, it cannot shrink yet.
   fifo.stream().use_large_pipe(false);
-  EXPECT_EQ(fifo.stream().capacity(), FifoStream::kLargePipe);
-  fifo.stream().consume(FifoStream::kLargePipe);
+  EXPECT_EQ(fifo.stream().capacity(), FifoPipes::kLargePipe);
+  fifo.stream().consume(FifoPipes::kLargePipe);
   fifo.stream().use_large_pipe(false);
   EXPECT_EQ(fifo.stream().capacity(), small);
-  EXPECT_EQ(FifoStream::large_pipes(), before);
+  EXPECT_EQ(pipes.large_in_use(), 0);
 }
 
 size_t open_fds() {
@@ -117,11 +120,11 @@ size_t open_fds() {
 // root's pipe-user-pages-soft: new pipes were then too small for a frame.
 TEST(FifoStream, StreamsHoldNoPipeOfTheirOwn) {
   TempDir dir;
-  Fifo first(dir.path() + "/first");  // the process's private pipe is made once
+  FifoPipes pipes;
   const size_t before = open_fds();
   std::vector<std::unique_ptr<Fifo>> fifos;
   for (int i = 0; i < 50; ++i) {
-    fifos.push_back(std::make_unique<Fifo>(dir.path() + "/f" + std::to_string(i)));
+    fifos.push_back(std::make_unique<Fifo>(dir.path() + "/f" + std::to_string(i), pipes));
   }
   EXPECT_EQ(open_fds() - before, 2 * fifos.size());  // the FIFO's two ends, nothing else
   fifos[7]->write(5, 'x');
@@ -131,17 +134,18 @@ TEST(FifoStream, StreamsHoldNoPipeOfTheirOwn) {
 
 TEST(FifoStream, OnlyAFewStreamsHoldALargePipe) {
   TempDir dir;
+  FifoPipes pipes;
   std::vector<std::unique_ptr<Fifo>> fifos;
-  for (int i = 0; i < FifoStream::kMaxLargePipes + 2; ++i) {
-    fifos.push_back(std::make_unique<Fifo>(dir.path() + "/f" + std::to_string(i)));
+  for (int i = 0; i < FifoPipes::kMaxLargePipes + 2; ++i) {
+    fifos.push_back(std::make_unique<Fifo>(dir.path() + "/f" + std::to_string(i), pipes));
     fifos.back()->stream().use_large_pipe(true);
   }
   int large = 0;
-  for (auto& f : fifos) large += f->stream().capacity() == FifoStream::kLargePipe ? 1 : 0;
-  EXPECT_EQ(large, FifoStream::kMaxLargePipes);
-  EXPECT_EQ(FifoStream::large_pipes(), FifoStream::kMaxLargePipes);
+  for (auto& f : fifos) large += f->stream().capacity() == FifoPipes::kLargePipe ? 1 : 0;
+  EXPECT_EQ(large, FifoPipes::kMaxLargePipes);
+  EXPECT_EQ(pipes.large_in_use(), FifoPipes::kMaxLargePipes);
   fifos.clear();  // closing a stream gives its large pipe back
-  EXPECT_EQ(FifoStream::large_pipes(), 0);
+  EXPECT_EQ(pipes.large_in_use(), 0);
 }
 
 }  // namespace

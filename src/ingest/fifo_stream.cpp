@@ -1,0 +1,181 @@
+#include "logguard/ingest/fifo_stream.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+namespace logguard {
+namespace {
+
+// Consumed with read(2) up to this many bytes, with splice(2) beyond.
+constexpr size_t kReadToConsume = 4096;
+// The size of a pipe the engine makes (Linux's default).
+constexpr size_t kEngineFifoBytes = 64 * 1024;
+
+int set_pipe_size(int fd, size_t bytes) {
+  return ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
+}
+
+}  // namespace
+
+FifoPipes::FifoPipes() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno("pipe");
+  read_ = UniqueFd(fds[0]);
+  write_ = UniqueFd(fds[1]);
+  // As large as a stream may grow; over the user's pipe limit (no
+  // CAP_SYS_RESOURCE) it stays as made, which bounds every stream to it.
+  set_pipe_size(write_.get(), kLargePipe);
+  const int size = ::fcntl(write_.get(), F_GETPIPE_SZ);
+  if (size <= 0) throw_errno("F_GETPIPE_SZ");
+  capacity_ = static_cast<size_t>(size);
+  if (capacity_ < kEngineFifoBytes) {
+    spdlog::error("the pipe for reading log streams is only {} bytes (root's pipes on this "
+                  "node are over fs.pipe-user-pages-soft, and the plugin lacks "
+                  "CAP_SYS_RESOURCE): log lines longer than that are skipped; raise "
+                  "fs.pipe-user-pages-soft and restart the plugin",
+                  capacity_);
+  }
+  null_ = UniqueFd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  if (null_.get() < 0) throw_errno("open /dev/null");
+}
+
+LogStream::Peek FifoPipes::peek(int fifo, char* buf, size_t n) {
+  std::lock_guard lock(mu_);
+  ssize_t copied;
+  do {
+    copied = ::tee(fifo, write_.get(), std::min(n, capacity_), SPLICE_F_NONBLOCK);
+  } while (copied < 0 && errno == EINTR);
+  if (copied < 0) {
+    if (errno == EAGAIN) return {0, false};
+    throw_errno("tee of the log stream");
+  }
+  if (copied == 0) return {0, true};  // empty, and no writer left
+  size_t got = 0;
+  while (got < static_cast<size_t>(copied)) {
+    ssize_t r = ::read(read_.get(), buf + got, static_cast<size_t>(copied) - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) throw_errno("reading the peeked log stream");
+    got += static_cast<size_t>(r);
+  }
+  return {got, false};
+}
+
+bool FifoPipes::take_large() {
+  if (capacity_ < kLargePipe) return false;  // peeks could not see more
+  int in_use = large_in_use_.load();
+  do {
+    if (in_use >= kMaxLargePipes) return false;
+  } while (!large_in_use_.compare_exchange_weak(in_use, in_use + 1));
+  return true;
+}
+
+void FifoPipes::give_back_large() { large_in_use_.fetch_sub(1); }
+
+bool is_fifo(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+FifoStream::FifoStream(const std::string& path, FifoPipes& pipes) : pipes_(pipes) {
+  fifo_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+  if (fifo_.get() < 0) throw_errno("opening the log stream " + path);
+  struct stat st {};
+  if (::fstat(fifo_.get(), &st) != 0) throw_errno("fstat " + path);
+  if (!S_ISFIFO(st.st_mode)) {
+    throw std::system_error(EINVAL, std::generic_category(),
+                            "the log stream " + path + " is not a FIFO");
+  }
+  const int fifo_size = ::fcntl(fifo_.get(), F_GETPIPE_SZ);
+  if (fifo_size <= 0) throw_errno("F_GETPIPE_SZ " + path);
+  base_capacity_ = static_cast<size_t>(fifo_size);
+  capacity_ = std::min(base_capacity_, pipes_.capacity());
+}
+
+FifoStream::~FifoStream() {
+  if (large_) pipes_.give_back_large();
+}
+
+void FifoStream::use_large_pipe(bool large) {
+  if (large == large_) return;
+  if (!large) {
+    // Fails (EBUSY) while the FIFO holds more than the small pipe takes:
+    // then it stays large until the next try.
+    if (resize_fifo(base_capacity_)) {
+      large_ = false;
+      pipes_.give_back_large();
+    }
+    return;
+  }
+  if (!pipes_.take_large()) return;
+  if (resize_fifo(FifoPipes::kLargePipe)) {
+    large_ = true;
+  } else {
+    pipes_.give_back_large();
+  }
+}
+
+// False if the kernel refused: EPERM to grow over the user's pipe limit,
+// EBUSY to shrink below what the FIFO holds.
+bool FifoStream::resize_fifo(size_t bytes) {
+  const int size = set_pipe_size(fifo_.get(), bytes);
+  if (size < 0) return false;
+  capacity_ = std::min(static_cast<size_t>(size), pipes_.capacity());
+  return true;
+}
+
+size_t FifoStream::available() const {
+  int n = 0;
+  if (::ioctl(fifo_.get(), FIONREAD, &n) != 0 || n < 0) return capacity_;
+  return static_cast<size_t>(n);
+}
+
+bool FifoStream::hung_up() const {
+  pollfd fd{fifo_.get(), POLLIN, 0};
+  return ::poll(&fd, 1, 0) == 1 && (fd.revents & POLLHUP) != 0;
+}
+
+LogStream::Peek FifoStream::peek(char* buf, size_t n) {
+  return pipes_.peek(fifo_.get(), buf, std::min(n, capacity_));
+}
+
+void FifoStream::consume(size_t n) {
+  // A few lines (a quiet container's turn) are cheaper to read again than to
+  // splice: splice wakes the pipe's writers every time, read only when the
+  // pipe was full, and in a virtual machine every wake-up is dear.
+  if (n <= kReadToConsume) {
+    char sink[kReadToConsume];
+    while (n > 0) {
+      ssize_t r = ::read(fifo_.get(), sink, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) throw_errno("consuming the log stream");
+      n -= static_cast<size_t>(r);
+    }
+    return;
+  }
+  while (n > 0) {
+    ssize_t moved =
+        ::splice(fifo_.get(), nullptr, pipes_.null_fd(), nullptr, n, SPLICE_F_NONBLOCK);
+    if (moved < 0 && errno == EINTR) continue;
+    if (moved <= 0) {
+      // The bytes were seen by peek: they are there. A kernel without
+      // splice to /dev/null gets a plain read.
+      char sink[16 * 1024];
+      ssize_t r = ::read(fifo_.get(), sink, std::min(n, sizeof sink));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) throw_errno("consuming the log stream");
+      moved = r;
+    }
+    n -= static_cast<size_t>(moved);
+  }
+}
+
+}  // namespace logguard
