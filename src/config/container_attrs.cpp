@@ -119,18 +119,18 @@ std::map<std::string, std::string> extra_attributes(const ContainerInfo& info) {
 Attrs container_attrs(const ContainerInfo& info, const HostnameFn& hostname) {
   StringMap attrs = extra_attributes(info);
   if (const std::string* tag_text = option(info, "tag")) {
-    std::string tag;
+    std::string rendered;
     try {
-      const TagTemplate tag_template(*tag_text);
-      TemplateData data;
+      const tag::Template tag_template(*tag_text);
+      tag::TemplateData data;
       data.info = &info;
       data.hostname = hostname;
       data.extra_attributes = [&info] { return extra_attributes(info); };
-      tag = tag_template.execute(data);
-    } catch (const TemplateError& e) {
+      rendered = tag_template.execute(data);
+    } catch (const tag::TemplateError& e) {
       invalid("tag", *tag_text, e.what());
     }
-    if (!tag.empty()) attrs["tag"] = std::move(tag);
+    if (!rendered.empty()) attrs["tag"] = std::move(rendered);
   }
   return Attrs(attrs.begin(), attrs.end());
 }

@@ -10,6 +10,7 @@
 #endif
 
 #include "logguard/base/time_format.h"
+#include "logguard/format/utf8.h"
 
 namespace logguard {
 namespace {
@@ -63,33 +64,6 @@ size_t skip_plain(std::string_view s, size_t i) {
   return i;
 }
 
-// Length of the valid UTF-8 sequence at s[i] (s[i] >= 0x80), or 0 if invalid,
-// with Go's utf8.DecodeRune rules (no overlongs, surrogates or > U+10FFFF).
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  const auto at = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
-  const auto cont = [&](size_t k, uint8_t lo, uint8_t hi) {
-    return i + k < s.size() && at(k) >= lo && at(k) <= hi;
-  };
-  const uint8_t b = at(0);
-  if (b >= 0xC2 && b <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
-  if (b == 0xE0) return cont(1, 0xA0, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
-  if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
-    return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
-  }
-  if (b == 0xED) return cont(1, 0x80, 0x9F) && cont(2, 0x80, 0xBF) ? 3 : 0;
-  if (b == 0xF0) return cont(1, 0x90, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-  if (b >= 0xF1 && b <= 0xF3) {
-    return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-  }
-  if (b == 0xF4) return cont(1, 0x80, 0x8F) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-  return 0;
-}
-
-bool is_line_separator(std::string_view s, size_t i) {  // U+2028 or U+2029
-  return static_cast<uint8_t>(s[i]) == 0xE2 && static_cast<uint8_t>(s[i + 1]) == 0x80 &&
-         (static_cast<uint8_t>(s[i + 2]) == 0xA8 || static_cast<uint8_t>(s[i + 2]) == 0xA9);
-}
-
 // Go's json.Marshal writes TAB as \t inside attrs; json-file's own writer
 // (ffjsonWriteJSONBytesAsString) writes it as \u0009 inside "log". Go 1.22+
 // (in the newest Engines) also writes \b and \f in attrs; we follow older Go
@@ -129,18 +103,18 @@ void walk_escaped(std::string_view s, size_t plain, Dialect dialect, Copy&& copy
       start = ++i;
       continue;
     }
-    const size_t length = utf8_sequence_length(s, i);
-    if (length == 0) {
+    const utf8::Rune rune = utf8::decode(s, i);
+    if (rune.invalid()) {
       if (start < i) copy(s.substr(start, i - start));
       escape("\\ufffd");
       start = ++i;
-    } else if (length == 3 && is_line_separator(s, i)) {
+    } else if (rune.value == 0x2028 || rune.value == 0x2029) {  // line and paragraph separators
       if (start < i) copy(s.substr(start, i - start));
-      escape(byte(i + 2) == 0xA8 ? "\\u2028" : "\\u2029");
-      i += 3;
+      escape(rune.value == 0x2028 ? "\\u2028" : "\\u2029");
+      i += rune.size;
       start = i;
     } else {
-      i += length;
+      i += rune.size;
     }
   }
   if (start < s.size()) copy(s.substr(start));

@@ -4,6 +4,7 @@
 
 #include "logguard/base/json_nesting.h"
 #include "logguard/base/time_format.h"
+#include "logguard/format/utf8.h"
 
 namespace logguard {
 namespace {
@@ -100,31 +101,10 @@ class Parser {
         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
       } else {
         i_ = save;
-        code = 0xFFFD;
       }
-    } else if (code >= 0xD800 && code <= 0xDFFF) {
-      code = 0xFFFD;  // a lone surrogate, as Go decodes it
     }
-    append_utf8(out, code);
+    utf8::append(out, code);  // a lone surrogate as U+FFFD, as Go decodes it
     return true;
-  }
-
-  static void append_utf8(std::string& out, uint32_t code) {
-    if (code < 0x80) {
-      out += static_cast<char>(code);
-    } else if (code < 0x800) {
-      out += static_cast<char>(0xC0 | (code >> 6));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-      out += static_cast<char>(0xE0 | (code >> 12));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (code >> 18));
-      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    }
   }
 
   std::string_view s_;

@@ -29,17 +29,17 @@ ValueText& ValueText::operator+=(std::string_view s) {
 
 void WorkMeter::steps(uint64_t n) {
   work_.steps += n;
-  if (work_.steps > TagTemplate::kMaxSteps) {
-    throw TemplateError("more than " + std::to_string(TagTemplate::kMaxSteps) +
+  if (work_.steps > Template::kMaxSteps) {
+    throw TemplateError("more than " + std::to_string(Template::kMaxSteps) +
                         " steps is not supported by logguard");
   }
 }
 
 void WorkMeter::bytes(uint64_t n) {
   work_.bytes += n;
-  if (work_.bytes > TagTemplate::kMaxBytesMoved) {
+  if (work_.bytes > Template::kMaxBytesMoved) {
     throw TemplateError("making or reading more than " +
-                        std::to_string(TagTemplate::kMaxBytesMoved) +
+                        std::to_string(Template::kMaxBytesMoved) +
                         " bytes of values is not supported by logguard");
   }
 }

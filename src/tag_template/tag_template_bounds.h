@@ -1,5 +1,5 @@
 // What one execution of a tag template may take (the bounds are
-// TagTemplate's, tag_template.h): the size of each value, checked while the
+// Template's, tag_template.h): the size of each value, checked while the
 // value is made, and the steps and bytes of the whole execution, counted as
 // it goes. Go's text/template has none of these; a tag that needed them would
 // hold up StartLogging and take the plugin's memory. Private to the tag
@@ -14,7 +14,7 @@
 
 namespace logguard::tag {
 
-inline constexpr size_t kMaxValueBytes = TagTemplate::kMaxValueBytes;
+inline constexpr size_t kMaxValueBytes = Template::kMaxValueBytes;
 
 // Throws TemplateError if `what` ("a value", "a tag") of `bytes` bytes is
 // over kMaxValueBytes.
@@ -37,18 +37,18 @@ class ValueText {
   std::string_view what_;
 };
 
-// The work of one execution so far, refused past the bounds (TagTemplate's
+// The work of one execution so far, refused past the bounds (Template's
 // kMaxSteps, kMaxBytesMoved). Counts into the Work it is given.
 class WorkMeter {
  public:
-  explicit WorkMeter(TagTemplate::Work& work) : work_(work) {}
+  explicit WorkMeter(Template::Work& work) : work_(work) {}
   // n more steps: nodes walked, arguments evaluated, variables looked past.
   void steps(uint64_t n = 1);
   // n more bytes of values made, copied or read.
   void bytes(uint64_t n);
 
  private:
-  TagTemplate::Work& work_;
+  Template::Work& work_;
 };
 
 }  // namespace logguard::tag

@@ -57,7 +57,7 @@ std::function<T()> called_once(std::function<T()> f) {
 
 class Executor {
  public:
-  Executor(const TemplateData& data, TagTemplate::Work& work)
+  Executor(const TemplateData& data, Template::Work& work)
       : data_{data.info, called_once(data.hostname), called_once(data.extra_attributes)},
         meter_(work) {
     root_ = Value::of_kind(Kind::kInfo);
@@ -484,7 +484,7 @@ class Executor {
 
 }  // namespace
 
-std::string execute(const Node& root, const TemplateData& data, TagTemplate::Work& work) {
+std::string execute(const Node& root, const TemplateData& data, Template::Work& work) {
   return Executor(data, work).run(root);
 }
 

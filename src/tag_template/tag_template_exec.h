@@ -1,7 +1,7 @@
 // The evaluator of the tag template: Go 1.19's text/template execution
 // (text/template/exec.go) of a parse tree over a *logger.Info, with the same
 // order of evaluation, the same typing of arguments and the same failures.
-// Where Go would run or grow without bound, it stops at TagTemplate's bounds
+// Where Go would run or grow without bound, it stops at Template's bounds
 // (tag_template_bounds.h). Private to the tag template.
 #pragma once
 
@@ -15,6 +15,6 @@ namespace logguard::tag {
 // The text the template `root` renders over `data`, counting into `work`
 // what it takes. Throws TemplateError where Go's Execute fails, where
 // logguard cannot render exactly, or where a bound is passed.
-std::string execute(const Node& root, const TemplateData& data, TagTemplate::Work& work);
+std::string execute(const Node& root, const TemplateData& data, Template::Work& work);
 
 }  // namespace logguard::tag

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "logguard/format/utf8.h"
 #include "logguard/tag_template/tag_template.h"
 #include "tag_template_bounds.h"
 #include "tag_template_strconv.h"
@@ -172,15 +173,15 @@ void append_json_string_no_html_escape(ValueText& out, std::string_view s) {
       ++i;
       continue;
     }
-    auto [r, size] = decode_rune(s, i);
-    if (r == 0xFFFD && size == 1) {
+    const utf8::Rune r = utf8::decode(s, i);
+    if (r.invalid()) {
       out += "\\ufffd";
-    } else if (r == 0x2028 || r == 0x2029) {
-      out += r == 0x2028 ? "\\u2028" : "\\u2029";
+    } else if (r.value == 0x2028 || r.value == 0x2029) {
+      out += r.value == 0x2028 ? "\\u2028" : "\\u2029";
     } else {
-      out += s.substr(i, size);
+      out += s.substr(i, r.size);
     }
-    i += size;
+    i += r.size;
   }
   out += '"';
 }

@@ -1,8 +1,10 @@
-// Go's unicode/utf8 and strconv for the tag template (tag_template_strconv.h).
+// Go's strconv for the tag template (tag_template_strconv.h).
 #include "tag_template_strconv.h"
 
 #include <charconv>
 #include <cstdio>
+
+#include "logguard/format/utf8.h"
 
 namespace logguard::tag {
 namespace {
@@ -20,7 +22,7 @@ void append_unquoted(std::string& out, char32_t value, bool multibyte) {
   if (value < 0x80 || !multibyte) {
     out += static_cast<char>(value);
   } else {
-    append_rune(out, value);
+    utf8::append(out, value);
   }
 }
 
@@ -33,48 +35,6 @@ bool take_sign(std::string_view& s) {
 }
 
 }  // namespace
-
-std::pair<char32_t, size_t> decode_rune(std::string_view s, size_t i) {
-  const auto at = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
-  const auto cont = [&](size_t k, uint8_t lo = 0x80, uint8_t hi = 0xBF) {
-    return i + k < s.size() && at(k) >= lo && at(k) <= hi;
-  };
-  const uint8_t b = at(0);
-  if (b < 0x80) return {b, 1};
-  if (b >= 0xC2 && b <= 0xDF && cont(1)) return {((b & 0x1F) << 6) | (at(1) & 0x3F), 2};
-  if (b >= 0xE0 && b <= 0xEF) {
-    const uint8_t lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
-    if (cont(1, lo, hi) && cont(2)) {
-      return {((b & 0x0F) << 12) | ((at(1) & 0x3F) << 6) | (at(2) & 0x3F), 3};
-    }
-  }
-  if (b >= 0xF0 && b <= 0xF4) {
-    const uint8_t lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
-    if (cont(1, lo, hi) && cont(2) && cont(3)) {
-      return {((b & 0x07) << 18) | ((at(1) & 0x3F) << 12) | ((at(2) & 0x3F) << 6) | (at(3) & 0x3F),
-              4};
-    }
-  }
-  return {0xFFFD, 1};
-}
-
-void append_rune(std::string& out, char32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
 
 bool append_short_escape(std::string& out, char c) {
   switch (c) {
@@ -108,9 +68,9 @@ bool unquote_char(std::string_view s, size_t& i, char quote, char32_t* value, bo
   *multibyte = false;
   if (c == quote && (quote == '\'' || quote == '"')) return false;
   if (is_non_ascii(c)) {
-    auto [r, size] = decode_rune(s, i);
-    i += size;
-    *value = r;
+    const utf8::Rune rune = utf8::decode(s, i);
+    i += rune.size;
+    *value = rune.value;
     *multibyte = true;
     return true;
   }
@@ -149,7 +109,7 @@ bool unquote_char(std::string_view s, size_t& i, char quote, char32_t* value, bo
         *value = v;
         return true;
       }
-      if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return false;
+      if (v > utf8::kMaxRune || (v >= 0xD800 && v <= 0xDFFF)) return false;
       *value = v;
       *multibyte = true;
       return true;

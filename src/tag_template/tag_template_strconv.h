@@ -1,21 +1,15 @@
-// Go's unicode/utf8 and strconv as the tag template needs them: decoding and
-// encoding runes, quoting for messages, and reading string, character and
-// number literals as Go's template parser does. Pure functions on text.
-// Private to the tag template.
+// Go's strconv as the tag template needs it: quoting for messages, and
+// reading string, character and number literals as Go's template parser does
+// (runes are decoded and encoded by logguard/format/utf8.h). Pure functions on
+// text. Private to the tag template.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace logguard::tag {
-
-// Go's utf8.DecodeRuneInString: the rune at s[i] and its length; (0xFFFD, 1)
-// for an invalid byte.
-std::pair<char32_t, size_t> decode_rune(std::string_view s, size_t i);
-void append_rune(std::string& out, char32_t r);
 
 // Go's strconv.Quote-like form used in messages ("%q" of a string).
 std::string quote(std::string_view s);

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 
+#include "logguard/format/utf8.h"
 #include "logguard/tag_template/tag_template.h"
 #include "tag_template_bounds.h"
 #include "tag_template_funcs.h"
-#include "tag_template_strconv.h"
 #include "unicode_case.h"
 
 namespace logguard::tag {
@@ -18,11 +18,11 @@ std::string map_runes(std::string_view s, F&& mapping) {
   ValueText out;
   std::string rune;
   for (size_t i = 0; i < s.size();) {
-    auto [r, size] = decode_rune(s, i);
+    const utf8::Rune r = utf8::decode(s, i);
     rune.clear();
-    append_rune(rune, mapping(r));
+    utf8::append(rune, mapping(r.value));
     out += rune;
-    i += size;
+    i += r.size;
   }
   return std::move(out).take();
 }
@@ -81,17 +81,17 @@ std::vector<std::string> split(std::string_view s, std::string_view sep) {
   if (sep.empty()) {  // one element per UTF-8 sequence; the last is the rest as is
     size_t runes = 0, bytes = 0;
     for (size_t i = 0; i < s.size(); ++runes) {
-      auto [r, size] = decode_rune(s, i);
-      bytes += r == 0xFFFD ? 3 : size;
-      i += size;
+      const utf8::Rune r = utf8::decode(s, i);
+      bytes += r.invalid() ? utf8::kReplacementBytes.size() : r.size;
+      i += r.size;
     }
     check_value_size(bytes + runes * sizeof(std::string));
     out.reserve(runes);
     size_t i = 0;
     for (size_t k = 0; k + 1 < runes; ++k) {
-      auto [r, size] = decode_rune(s, i);
-      out.emplace_back(r == 0xFFFD ? std::string_view("\xEF\xBF\xBD") : s.substr(i, size));
-      i += size;
+      const utf8::Rune r = utf8::decode(s, i);
+      out.emplace_back(r.invalid() ? utf8::kReplacementBytes : s.substr(i, r.size));
+      i += r.size;
     }
     if (runes > 0) out.emplace_back(s.substr(i));
     return out;
@@ -150,7 +150,7 @@ std::string html_escape(std::string_view s) {
   ValueText out;
   for (char c : s) {
     switch (c) {
-      case '\0': out += "\xEF\xBF\xBD"; break;
+      case '\0': out += utf8::kReplacementBytes; break;
       case '"': out += "&#34;"; break;
       case '\'': out += "&#39;"; break;
       case '&': out += "&amp;"; break;

@@ -54,10 +54,8 @@ struct Node {
 // Parses Go template text into a kList of statements. Throws TemplateError.
 std::unique_ptr<Node> parse(std::string_view text);
 
-}  // namespace logguard::tag
-
-namespace logguard {
-struct TagTemplate::Tree {
-  std::unique_ptr<tag::Node> root;
+struct Template::Tree {
+  std::unique_ptr<Node> root;
 };
-}  // namespace logguard
+
+}  // namespace logguard::tag

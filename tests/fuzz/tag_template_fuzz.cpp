@@ -1,6 +1,6 @@
 // Tag templates as users write them (--log-opt tag=...), parsed and then
 // executed over a fixed container. Whatever the template, an execution must
-// keep TagTemplate's bounds: it renders at most kMaxValueBytes or fails with
+// keep tag::Template's bounds: it renders at most kMaxValueBytes or fails with
 // TemplateError; its counted work stays within kMaxSteps and kMaxBytesMoved;
 // and the heap it really takes follows that count (AddressSanitizer's
 // allocator hooks; scripts/fuzz.sh builds with it): no allocation larger
@@ -24,7 +24,7 @@
 
 namespace {
 
-using logguard::TagTemplate;
+using logguard::tag::Template;
 
 void check(bool ok) {
   if (!ok) std::abort();
@@ -84,33 +84,33 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  std::optional<TagTemplate> tag;
+  std::optional<Template> tag;
   try {
     tag.emplace(text);
-  } catch (const logguard::TemplateError&) {
+  } catch (const logguard::tag::TemplateError&) {
     return 0;
   }
-  logguard::TemplateData template_data;
+  logguard::tag::TemplateData template_data;
   template_data.info = &container();
   template_data.hostname = [] { return std::string("fuzz-host"); };
   template_data.extra_attributes = [] {
     return std::map<std::string, std::string>{{"APP", "shop"}, {"team", "payments"}};
   };
-  TagTemplate::Work work;
+  Template::Work work;
   heap.start();
   try {
     const std::string out = tag->execute(template_data, &work);
-    check(out.size() <= TagTemplate::kMaxValueBytes);
-    check(work.steps <= TagTemplate::kMaxSteps && work.bytes <= TagTemplate::kMaxBytesMoved);
-  } catch (const logguard::TemplateError&) {
+    check(out.size() <= Template::kMaxValueBytes);
+    check(work.steps <= Template::kMaxSteps && work.bytes <= Template::kMaxBytesMoved);
+  } catch (const logguard::tag::TemplateError&) {
     // Failed, possibly at a bound: the count stops one step or one value past it.
-    check(work.steps <= TagTemplate::kMaxSteps + 1);
-    check(work.bytes <= TagTemplate::kMaxBytesMoved + 2 * TagTemplate::kMaxValueBytes);
+    check(work.steps <= Template::kMaxSteps + 1);
+    check(work.bytes <= Template::kMaxBytesMoved + 2 * Template::kMaxValueBytes);
   }
   heap.stop();
   // A string's buffer holds its terminating NUL too.
-  check(heap.largest <= TagTemplate::kMaxValueBytes + 1);
-  constexpr int64_t kUncounted = 4 * int64_t{TagTemplate::kMaxValueBytes};
+  check(heap.largest <= Template::kMaxValueBytes + 1);
+  constexpr int64_t kUncounted = 4 * int64_t{Template::kMaxValueBytes};
   check(heap.peak <= static_cast<int64_t>(work.bytes) + kUncounted);
   return 0;
 }

@@ -1,4 +1,4 @@
-// TagTemplate: Docker's log tag template (`--log-opt tag=...`), parsed and
+// tag::Template: Docker's log tag template (`--log-opt tag=...`), parsed and
 // executed as moby's loggerutils.ParseLogTag does with Go's text/template over
 // a *logger.Info, so a template we accept renders byte for byte what json-file
 // renders on the same container.
@@ -20,7 +20,7 @@
 // Values print as Go's fmt prints them ([a b] for a list, map[k:v] for a
 // map, "<no value>" for a missing map key, 2025-03-04 10:11:12.5 +0000 UTC for
 // .ContainerCreated); json, upper, lower and title follow Go 1.19's
-// encoding/json and Unicode 13 tables, byte for byte (src/unicode_case.h).
+// encoding/json and Unicode 13 tables, byte for byte (src/tag_template/unicode_case.h).
 // .ContainerEnv of a container without variables is nil (JSON null), as the
 // engine has it; its .ContainerArgs without arguments are [].
 //
@@ -56,7 +56,7 @@
 
 #include "logguard/format/container_info.h"
 
-namespace logguard {
+namespace logguard::tag {
 
 class TemplateError : public std::runtime_error {
  public:
@@ -72,7 +72,7 @@ struct TemplateData {
   std::function<std::map<std::string, std::string>()> extra_attributes;  // .ExtraAttributes
 };
 
-class TagTemplate {
+class Template {
  public:
   // Bounds of one execution, far above any real tag: Docker's documented
   // tags ({{.ImageName}}/{{.Name}}/{{.ID}}) are tens of bytes, and the tag
@@ -94,20 +94,20 @@ class TagTemplate {
 
   // Throws TemplateError for text Go would not parse, or that uses a feature
   // logguard does not support.
-  explicit TagTemplate(std::string_view text);
-  ~TagTemplate();
-  TagTemplate(TagTemplate&&) noexcept;
-  TagTemplate& operator=(TagTemplate&&) noexcept;
+  explicit Template(std::string_view text);
+  ~Template();
+  Template(Template&&) noexcept;
+  Template& operator=(Template&&) noexcept;
 
   // Throws TemplateError where Go's Execute fails (unknown field, wrong
   // argument count or type, index out of range, ...) or a bound is passed.
   // `work`, if given, gets what the execution took.
   std::string execute(const TemplateData& data, Work* work = nullptr) const;
 
-  struct Tree;  // the parsed template (src/tag_template_tree.h)
+  struct Tree;  // the parsed template (src/tag_template/tag_template_tree.h)
 
  private:
   std::unique_ptr<Tree> tree_;
 };
 
-}  // namespace logguard
+}  // namespace logguard::tag

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace logguard {
+namespace logguard::tag {
 namespace {
 
 // Expected values in this file are what Go renders: a Go 1.19.8 program (the
@@ -43,7 +43,7 @@ std::string render(const std::string& text, const ContainerInfo& info = web()) {
   data.info = &info;
   data.hostname = [] { return std::string("oracle-host"); };
   data.extra_attributes = web_extra;
-  return TagTemplate(text).execute(data);
+  return Template(text).execute(data);
 }
 
 std::string error_of(const std::string& text, const ContainerInfo& info = web()) {
@@ -446,17 +446,17 @@ TEST(TagTemplate, WorkOfAnExecutionIsBounded) {
             "more than 1000000 steps is not supported by logguard");
 
   // What an execution took is reported, also when it failed.
-  TagTemplate::Work work;
+  Template::Work work;
   ContainerInfo info = web();
   TemplateData data;
   data.info = &info;
-  EXPECT_EQ(TagTemplate("{{.Name}}").execute(data, &work), "web_front-1.blue");
+  EXPECT_EQ(Template("{{.Name}}").execute(data, &work), "web_front-1.blue");
   EXPECT_GT(work.steps, 0u);
   EXPECT_GE(work.bytes, 16u);
   work = {};
-  EXPECT_THROW(TagTemplate(copies).execute(data, &work), TemplateError);
-  EXPECT_GT(work.bytes, TagTemplate::kMaxBytesMoved);
-  EXPECT_LE(work.bytes, TagTemplate::kMaxBytesMoved + 2 * TagTemplate::kMaxValueBytes);
+  EXPECT_THROW(Template(copies).execute(data, &work), TemplateError);
+  EXPECT_GT(work.bytes, Template::kMaxBytesMoved);
+  EXPECT_LE(work.bytes, Template::kMaxBytesMoved + 2 * Template::kMaxValueBytes);
 }
 
 TEST(TagTemplate, HostnameAndExtraAttributesAreAskedOncePerExecution) {
@@ -474,7 +474,7 @@ TEST(TagTemplate, HostnameAndExtraAttributesAreAskedOncePerExecution) {
     ++extras;
     return web_extra();
   };
-  const TagTemplate tag(
+  const Template tag(
       "{{range split (pad \"x\" 0 99) \"\"}}{{$.Hostname}}{{$.ExtraAttributes nil}}{{end}}");
   const std::string once = "hmap[APP:shop team:payments]";
   EXPECT_EQ(tag.execute(data).size(), 100 * once.size());
@@ -522,9 +522,9 @@ TEST(TagTemplate, HostnameFailureIsReported) {
   TemplateData data;
   data.info = &info;
   data.hostname = []() -> std::string { throw std::runtime_error("uname: EPERM"); };
-  EXPECT_EQ(TagTemplate("{{.Name}}").execute(data), "web_front-1.blue");  // not asked
+  EXPECT_EQ(Template("{{.Name}}").execute(data), "web_front-1.blue");  // not asked
   try {
-    TagTemplate("{{.Hostname}}").execute(data);
+    Template("{{.Hostname}}").execute(data);
     FAIL() << "no error";
   } catch (const TemplateError& e) {
     EXPECT_STREQ(e.what(),
@@ -534,7 +534,7 @@ TEST(TagTemplate, HostnameFailureIsReported) {
 }
 
 TEST(TagTemplate, ParsesOnceExecutesOften) {
-  const TagTemplate tag("{{.Name}}-{{$x := 1}}{{$x}}");
+  const Template tag("{{.Name}}-{{$x := 1}}{{$x}}");
   ContainerInfo a = web(), b = web();
   b.name = "/other";
   TemplateData data;
@@ -558,4 +558,4 @@ TEST(TagTemplate, CreatedTimeMustBeUtc) {
 }
 
 }  // namespace
-}  // namespace logguard
+}  // namespace logguard::tag
