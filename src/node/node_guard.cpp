@@ -126,7 +126,7 @@ void NodeGuard::run(LiveSessions& sessions) {
   for (uint64_t ticks = 1;; ++ticks) {
     {
       std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, std::chrono::nanoseconds(kTickNanos), [&] { return stopping_; })) {
+      if (cv_.wait_for(lock, config_.tick, [&] { return stopping_; })) {
         return;
       }
     }

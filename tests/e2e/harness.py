@@ -26,6 +26,8 @@ IMAGE = "lgtest-busybox"
 PLUGIN = "logguard"
 APPLETS = ["sh", "seq", "yes", "dd", "printf", "sleep", "head", "tr", "cat", "echo", "wc", "date",
            "awk", "sed", "base64", "mkfifo", "timeout"]
+# The suite's engine, started once by run_e2e.py before any test class is set up.
+ENGINE = None
 
 
 class Engine:
@@ -246,6 +248,39 @@ class Engine:
 
     def dockerd_pid(self):
         return int(open(os.path.join(self.dir, "dockerd.pid")).read())
+
+
+class EngineTest(unittest.TestCase):
+    """A test class on the suite's engine, cls.engine: the set-up every test file shares
+    (engine, busybox image, plugin) is done once, by run_e2e.py; a subclass's setUpClass
+    calls super().setUpClass() first and then does only what is its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.engine = ENGINE
+
+
+def start_private_engine(with_plugin=True, dockerd_args=None):
+    """An engine of a test class's own, for what the suite's must not see (its dockerd
+    restarted with other flags, the plugin installed another way), from the suite's build;
+    dockerd_args: extra dockerd flags. Stopped again if it fails to start; the class stops
+    it in its tearDownClass."""
+    engine = Engine(ENGINE.build_dir)
+    saved = os.environ.get("DOCKERD_EXTRA_ARGS")
+    if dockerd_args:
+        os.environ["DOCKERD_EXTRA_ARGS"] = dockerd_args
+    try:
+        engine.start(with_plugin=with_plugin)
+    except BaseException:
+        engine.stop()
+        raise
+    finally:
+        if saved is None:
+            os.environ.pop("DOCKERD_EXTRA_ARGS", None)
+        else:
+            os.environ["DOCKERD_EXTRA_ARGS"] = saved
+    return engine
 
 
 @contextlib.contextmanager

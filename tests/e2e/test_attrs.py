@@ -73,10 +73,10 @@ CASES = {
 }
 
 
-class AttrsTest(unittest.TestCase):
+class AttrsTest(harness.EngineTest):
     @classmethod
     def setUpClass(cls):
-        cls.engine = harness.ENGINE
+        super().setUpClass()
         os.environ.pop(UNSET_VAR, None)
 
     def run_container(self, driver, name, labels, env, opts, check=True):

@@ -90,11 +90,7 @@ class Rsyslog:
 
 
 @unittest.skipIf(shutil.which("rsyslogd") is None, "rsyslog is not installed (scripts/deps.sh)")
-class CollectorsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class CollectorsTest(harness.EngineTest):
     def ship(self, count, opts):
         """Runs a logguard and a json-file container writing `count` paced lines with `opts`
         (max-size and max-file for both) while rsyslog tails both; returns per driver

@@ -24,11 +24,7 @@ def plugin_status(pid):
     return status
 
 
-class TagTemplateBoundsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class TagTemplateBoundsTest(harness.EngineTest):
     def run_tag(self, tag):
         cid, result = self.engine.run("echo hi", opts={"tag": tag}, check=False)
         if cid:
@@ -86,11 +82,7 @@ def restart_plugin(engine):
         raise AssertionError("docker plugin enable failed: " + result.stderr.decode())
 
 
-class DamagedStateTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class DamagedStateTest(harness.EngineTest):
     def test_damaged_state_entries_are_set_aside_and_the_plugin_starts(self):
         """Proves entries no save makes in the plugin's state directory (directories named like
         a record or a temporary, a record that is not JSON) are set aside as <name>.damaged, and
@@ -120,13 +112,13 @@ class DamagedStateTest(unittest.TestCase):
         self.assertEqual(open(planted[2] + ".damaged").read(), "{not json")
 
 
-class ProbeFileTest(unittest.TestCase):
+class ProbeFileTest(harness.EngineTest):
     """What is planted at the latency probe's file, <log root>/.logguard-probe, before the plugin
     starts: the probe (NODE_WRITE_RATE=auto) must not write through it nor wait on it."""
 
     @classmethod
     def setUpClass(cls):
-        cls.engine = harness.ENGINE
+        super().setUpClass()
         cls.probe = os.path.join(cls.engine.log_root, ".logguard-probe")
 
     def setUp(self):

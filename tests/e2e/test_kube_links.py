@@ -26,10 +26,10 @@ from harness import read_records, wait_until
 POD, NAMESPACE, CONTAINER = "web-7d9f8-x2k4q", "shop", "app"
 
 
-class KubeLinksTest(unittest.TestCase):
+class KubeLinksTest(harness.EngineTest):
     @classmethod
     def setUpClass(cls):
-        cls.engine = harness.ENGINE
+        super().setUpClass()
         cls.links = os.path.join(cls.engine.log_root, "containers")
 
     def run_labelled(self, script, labels, opts=None, volumes=()):

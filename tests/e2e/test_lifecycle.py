@@ -12,11 +12,7 @@ import harness
 from harness import wait_until
 
 
-class LifecycleTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class LifecycleTest(harness.EngineTest):
     def test_rotated_file_compressed_after_container_stops(self):
         """Proves a rotation just before the container exits is still compressed: json-file
         finishes the compression after the logger closes; a `.1` left plain would stay

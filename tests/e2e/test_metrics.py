@@ -80,10 +80,10 @@ def prometheus(target):
         shutil.rmtree(directory, ignore_errors=True)
 
 
-class MetricsTest(unittest.TestCase):
+class MetricsTest(harness.EngineTest):
     @classmethod
     def setUpClass(cls):
-        cls.engine = harness.ENGINE
+        super().setUpClass()
         if not os.access(PROMETHEUS, os.X_OK):
             raise unittest.SkipTest("no %s (Debian package prometheus)" % PROMETHEUS)
 

@@ -36,11 +36,7 @@ def free_bytes(path):
     return st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
 
 
-class NodeGuardTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class NodeGuardTest(harness.EngineTest):
     def test_docker_rm_removes_the_logs(self):
         """Proves logs follow `docker rm` (the plugin stats the engine's containers directory
         through its read-only `containers` mount) within 60 s, while a stopped, not removed,
@@ -186,11 +182,6 @@ if __name__ == "__main__":
 class NodeGuardRestartTest(test_restart.PluginRestartCase):
     """What the node guard must never delete: a running container's logs, when the plugin
     restarts over the disk cap or when the containers mount is a stale copy."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-        cls.attach()
 
     def test_a_stale_containers_directory_ends_no_session(self):
         """Proves a containers mount that is a stale copy (it holds one old container with

@@ -13,10 +13,10 @@ import harness
 from harness import wait_until
 
 
-class PluginLogTest(unittest.TestCase):
+class PluginLogTest(harness.EngineTest):
     @classmethod
     def setUpClass(cls):
-        cls.engine = harness.ENGINE
+        super().setUpClass()
         # A container that stays while the tests remove theirs: the node guard deletes a
         # removed container's logs only while the engine's containers directory holds one
         # of the containers it has logs for (README, "Logs follow docker rm").

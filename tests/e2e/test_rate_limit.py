@@ -67,13 +67,9 @@ class Run:
         return sum(int(n["attrs"]["logguard." + key]) for n in self.notices)
 
 
-class BucketLimitTest(unittest.TestCase):
+class BucketLimitTest(harness.EngineTest):
     """Per-container buckets, exactly. The node-wide budget (test_node_guard.py) would cut
     floods too and blur the exact bounds, so it is off while these run."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
 
     def run_container(self, script, opts):
         cid, _ = self.engine.run(script, opts=opts, timeout=300)

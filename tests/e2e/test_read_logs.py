@@ -111,11 +111,7 @@ def thread_count(pid):
     return len(os.listdir("/proc/%d/task" % pid))
 
 
-class ReadLogsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class ReadLogsTest(harness.EngineTest):
     def logs(self, cid, *args):
         return self.engine.logs(cid, *args)
 

@@ -109,10 +109,10 @@ class RegistryInstallTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.registry = Registry()
-        cls.engine = harness.Engine(harness.ENGINE.build_dir)
+        cls.engine = None
         try:
             cls.registry.start()
-            cls.engine.start(with_plugin=False)
+            cls.engine = harness.start_private_engine(with_plugin=False)
             cls.repo = cls.registry.address + "/logguard"
             cls.old, cls.new = cls.repo + ":0.1.0", cls.repo + ":0.2.0"
             started = time.monotonic()
@@ -139,7 +139,8 @@ class RegistryInstallTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.engine.stop()
+        if cls.engine:
+            cls.engine.stop()
         cls.registry.stop()
 
     # ---- helpers ----

@@ -66,8 +66,13 @@ def ranges(numbers):
     return ", ".join(parts)
 
 
-class PluginRestartCase(unittest.TestCase):
-    """Helpers over cls.engine (set by subclasses' setUpClass, then attach())."""
+class PluginRestartCase(harness.EngineTest):
+    """Helpers over cls.engine: the suite's, or one a subclass starts and then attach()es."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.attach()
 
     @classmethod
     def attach(cls):
@@ -198,11 +203,6 @@ class PluginRestartCase(unittest.TestCase):
 
 
 class RestartTest(PluginRestartCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-        cls.attach()
-
     @classmethod
     def configure(cls, **settings):
         """harness.configure_plugin with `disable -f`: a StopLogging that failed for good
@@ -388,20 +388,8 @@ class LiveRestoreRestartTest(PluginRestartCase):
     COUNT = 400  # lines per container, ~6 s
 
     @classmethod
-    def setUpClass(cls):
-        saved = os.environ.get("DOCKERD_EXTRA_ARGS")
-        os.environ["DOCKERD_EXTRA_ARGS"] = "--live-restore"
-        cls.engine = harness.Engine(harness.ENGINE.build_dir)
-        try:
-            cls.engine.start()
-        except BaseException:
-            cls.engine.stop()
-            raise
-        finally:
-            if saved is None:
-                del os.environ["DOCKERD_EXTRA_ARGS"]
-            else:
-                os.environ["DOCKERD_EXTRA_ARGS"] = saved
+    def setUpClass(cls):  # not the suite's engine: no super()
+        cls.engine = harness.start_private_engine(dockerd_args="--live-restore")
         cls.attach()
 
     @classmethod

@@ -60,11 +60,7 @@ def settled(directory, cid):
     return True
 
 
-class RotatedFilesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class RotatedFilesTest(harness.EngineTest):
     def files_after(self, cid, compressed):
         """The container's file names once background compression is done (up to 10 s)."""
         directory = self.engine.log_dir(cid)

@@ -24,11 +24,7 @@ def strip_time(record):
     return {k: v for k, v in record.items() if k != "time"}
 
 
-class SkeletonTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = harness.ENGINE
-
+class SkeletonTest(harness.EngineTest):
     def test_lines_arrive_byte_exact_and_in_order(self):
         cid, _ = self.engine.run(TRICKY + "printf 'err two\\n' >&2")
         records = read_records(self.engine.log_path(cid))

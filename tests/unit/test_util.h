@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -161,11 +162,14 @@ inline void plant(const std::string& kind, const std::string& target, const std:
   }
 }
 
-// [from, to)
-// Polls pred until it holds; false only if it still does not after `limit`,
-// a bound for a test that hangs, not a statement about speed.
+// How long a test waits for something before it calls it a hang: a bound
+// for a broken build, not a statement about speed (a loaded machine is slow).
+inline constexpr std::chrono::milliseconds kHangLimit = std::chrono::seconds(60);
+
+// Polls pred until it holds; false only if it still does not after `limit`.
+// For states nothing signals; where a fake or a hook can, wait on an Event.
 template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+bool eventually(Pred pred, std::chrono::milliseconds limit = kHangLimit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
@@ -174,6 +178,29 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::second
   return true;
 }
 
+// Something another thread makes happen (a fake reached a call, a hook
+// ran) that a test waits for instead of sleeping. Setting it again is
+// harmless.
+class Event {
+ public:
+  void set() {
+    std::lock_guard lock(mu_);
+    set_ = true;
+    cv_.notify_all();
+  }
+  // False only if it was not set within `limit`.
+  bool wait(std::chrono::milliseconds limit = kHangLimit) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, limit, [this] { return set_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
+// [from, to)
 inline std::vector<int> range(int from, int to) {
   std::vector<int> v;
   for (int i = from; i < to; ++i) v.push_back(i);

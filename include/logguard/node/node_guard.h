@@ -12,6 +12,7 @@
 // the thread or the plugin.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,10 @@ struct NodeGuardConfig {
   Metrics* metrics = nullptr;
   // The links at CRI log paths, removed with the logs; null: none are made.
   PodLinks* pod_links = nullptr;
+  // How long the guard's thread waits between ticks: the budget's interval.
+  // A test shortens it so that duties due every so many ticks come in
+  // milliseconds, not seconds.
+  std::chrono::nanoseconds tick{NodeBudget::kIntervalNanos};
 };
 
 class NodeGuard : public NodeGates {

@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include <chrono>
+#include <atomic>
+#include <fstream>
 #include <future>
-#include <thread>
+#include <string>
+
+#include "test_util.h"
 
 namespace logguard {
 namespace {
@@ -69,13 +74,34 @@ TEST(LogWatch, SubscribingAfterCloseWakesAtOnce) {
   EXPECT_TRUE(readable(sub->fd()));
 }
 
+// Whether thread `tid` of this process sleeps in poll() now, as the kernel
+// tells (the number of the system call it is blocked in).
+bool sleeps_in_poll(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  // Without /proc the wake-up is still tested, just not surely from the sleep.
+  if (!in) return true;
+  std::string call;  // "running" while it runs
+  in >> call;
+#ifdef SYS_poll
+  if (call == std::to_string(SYS_poll)) return true;
+#endif
+  return call == std::to_string(SYS_ppoll);
+}
+
 TEST(LogWatch, WakesABlockedPollerFromAnotherThread) {
   auto watch = LogWatch::create();
   auto sub = watch->subscribe();
-  auto woke = std::async(std::launch::async, [&] { return readable(sub->fd(), 10'000); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::atomic<pid_t> poller{0};
+  const int limit_ms = static_cast<int>(testing::kHangLimit.count());
+  auto woke = std::async(std::launch::async, [&] {
+    poller = ::gettid();
+    return readable(sub->fd(), limit_ms);
+  });
+  // Notified only once the poller sleeps: a wake-up, not a poll that finds
+  // the notification already there.
+  ASSERT_TRUE(testing::eventually([&] { return poller != 0 && sleeps_in_poll(poller); }));
   watch->notify();
-  ASSERT_EQ(woke.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(woke.wait_for(testing::kHangLimit), std::future_status::ready);
   EXPECT_TRUE(woke.get());
 }
 

@@ -6,6 +6,7 @@
 
 #include "logguard/config/options.h"
 #include "logguard/format/json_record_parser.h"
+#include "nginx_container.h"
 
 namespace logguard {
 namespace {
@@ -333,15 +334,9 @@ TEST(ContainerAttrs, BadTagNamesTheOption) {
 
 TEST(ContainerAttrs, RealisticContainer) {
   // A compose service with the labels compose sets and a typical env.
-  ContainerInfo info;
-  info.id = "9b2c0e5a1f3d4c6b8a7e9d0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
-  info.name = "/shop-web-1";
-  info.entrypoint = "/docker-entrypoint.sh";
-  info.args = {"nginx", "-g", "daemon off;"};
-  info.image_id = "sha256:a830a7b2c2d8e1f0a830a7b2c2d8e1f0a830a7b2c2d8e1f0a830a7b2c2d8e1f0";
-  info.image_name = "nginx:1.27";
-  info.created = "2026-11-28T08:00:00.123456789Z";
-  info.daemon_name = "docker";
+  ContainerInfo info = testing::nginx_container(
+      "9b2c0e5a1f3d4c6b8a7e9d0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d", "/shop-web-1",
+      "2026-11-28T08:00:00.123456789Z");
   info.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
               "NGINX_VERSION=1.27.3", "TZ=Europe/Paris", "DB_PASSWORD=s3cr3t",
               "SERVICE_NAME=web", "SERVICE_TEAM=payments", "DEBUG"};

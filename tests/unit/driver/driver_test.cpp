@@ -65,9 +65,11 @@ class TroubledFileSystem : public FileSystemWrapper {
     released_ = true;
     cv_.notify_all();
   }
-  bool stalled_once() {
-    std::lock_guard lock(mu_);
-    return stalled_;
+  // Waits until an append under broken_dir stalls; false if none did
+  // within the hang limit.
+  bool wait_until_stalled() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, testing::kHangLimit, [&] { return stalled_; });
   }
 
   std::unique_ptr<WritableFile> open_append(const std::string& path) override {
@@ -84,6 +86,7 @@ class TroubledFileSystem : public FileSystemWrapper {
       if (fs_.mode_ == Mode::kFull) throw std::system_error(ENOSPC, std::generic_category(), "append");
       std::unique_lock lock(fs_.mu_);
       fs_.stalled_ = true;
+      fs_.cv_.notify_all();
       fs_.cv_.wait(lock, [&] { return fs_.released_; });
       lock.unlock();
       file_->append(data);
@@ -160,10 +163,7 @@ class DriverTest : public ::testing::Test {
   }
   // Waits until every session has ended and been forgotten.
   void wait_sessions_ended() {
-    for (int i = 0; i < 6000 && driver_->session_count() > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ASSERT_EQ(driver_->session_count(), 0u);
+    ASSERT_TRUE(testing::eventually([&] { return driver_->session_count() == 0; }));
   }
   fs::path log_path() const { return dir_ / "logs" / kId / (kId + "-json.log"); }
 
@@ -286,13 +286,17 @@ TEST_F(DriverTest, StopLoggingInBlockModeReturnsOnceDataIsWritten) {
   driver_->start_logging(fifo, info("/block", {{"rate", "10k"}, {"burst", "1k"}, {"on-limit", "block"}}));
   std::string frames;
   for (int i = 0; i < 20; ++i) frames += frame("stdout", std::string(99, 'a' + i % 26));
+  const auto wrote = std::chrono::steady_clock::now();
   engine_write(frames);  // ~3.3 kB of records: ~0.25 s of waiting for tokens
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the session is waiting now
+  // The burst's records on disk: the session waits for tokens now.
+  ASSERT_TRUE(testing::eventually([&] { return fs::exists(log_path()) && fs::file_size(log_path()) > 0; }));
   const auto start = std::chrono::steady_clock::now();
   driver_->stop_logging(fifo);
-  const auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, std::chrono::milliseconds(1500));
-  EXPECT_GT(took, std::chrono::milliseconds(100));  // it did wait for tokens
+  const auto end = std::chrono::steady_clock::now();
+  EXPECT_LT(end - start, std::chrono::milliseconds(1500));  // its drain timeout is 2 s
+  // Counted from the write, as the tokens come at their rate however late
+  // the test gets here.
+  EXPECT_GT(end - wrote, std::chrono::milliseconds(100));  // it did wait for tokens
   EXPECT_EQ(read_records(log_path()).size(), 20u);  // nothing lost
   engine_close();
 }
@@ -583,10 +587,7 @@ TEST_F(DriverTest, AReattachedFifoWithoutAWriterEnds) {
   engine_close();  // the FIFO stays, its writer is gone
   make_driver(testing::host_file_system(), &store);
   driver_->reattach();
-  for (int i = 0; i < 300 && driver_->session_count() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(driver_->session_count(), 0u);
+  EXPECT_TRUE(testing::eventually([&] { return driver_->session_count() == 0; }));
   EXPECT_TRUE(store.load_all().empty());
   EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 10));
 }
@@ -683,10 +684,7 @@ TEST_F(DriverTest, StalledDiskStallsOnlyItsContainer) {
   const int stuck_fd = engine_fds_.back();
   std::string f = frame("stdout", "waits for the disk");
   ASSERT_EQ(::write(stuck_fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
-  ASSERT_TRUE([&] {
-    for (int i = 0; i < 200 && !files.stalled_once(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return files.stalled_once();
-  }());
+  ASSERT_TRUE(files.wait_until_stalled());
   // Another container starts, logs and stops while the first one's write hangs.
   auto fine = make_fifo("fine");
   const auto started = std::chrono::steady_clock::now();

@@ -15,25 +15,18 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <vector>
+
+#include "format/zlib_inflate.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "logguard-compression-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 void write_file(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
@@ -180,24 +173,11 @@ std::vector<GzipMember> gzip_members(const std::string& gz) {
   std::vector<GzipMember> members;
   size_t pos = 0;
   while (pos < gz.size()) {
-    z_stream zs{};
-    EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data() + pos));
-    zs.avail_in = static_cast<uInt>(gz.size() - pos);
-    GzipMember m{static_cast<unsigned char>(gz[pos + 3]), {}};
-    char buf[64 * 1024];
-    int rc;
-    do {
-      zs.next_out = reinterpret_cast<Bytef*>(buf);
-      zs.avail_out = sizeof buf;
-      rc = inflate(&zs, Z_NO_FLUSH);
-      m.data.append(buf, sizeof buf - zs.avail_out);
-    } while (rc == Z_OK);
-    inflateEnd(&zs);
-    EXPECT_EQ(rc, Z_STREAM_END) << "member " << members.size() << " at " << pos;
-    if (rc != Z_STREAM_END) break;
-    pos += zs.total_in;
-    members.push_back(std::move(m));
+    testing::InflatedMember m = testing::zlib_inflate_member(std::string_view(gz).substr(pos));
+    EXPECT_EQ(m.rc, Z_STREAM_END) << "member " << members.size() << " at " << pos;
+    if (m.rc != Z_STREAM_END) break;
+    members.push_back({static_cast<unsigned char>(gz[pos + 3]), std::move(m.data)});
+    pos += m.used;
   }
   return members;
 }

@@ -6,6 +6,9 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+
+#include "format/zlib_inflate.h"
 
 namespace logguard {
 namespace {
@@ -19,23 +22,10 @@ uint32_t le32(std::string_view s, size_t at) {
 // Decodes one gzip member with zlib; fails the test unless it is exactly one
 // complete member (zlib checks CRC32 and ISIZE).
 std::string zlib_gunzip_one(std::string_view member) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(member.data()));
-  zs.avail_in = static_cast<uInt>(member.size());
-  std::string out;
-  char buf[64 * 1024];
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  EXPECT_EQ(rc, Z_STREAM_END) << (zs.msg ? zs.msg : "");
-  EXPECT_EQ(zs.avail_in, 0u) << "bytes after the member";
-  inflateEnd(&zs);
-  return out;
+  testing::InflatedMember inflated = testing::zlib_inflate_member(member);
+  EXPECT_EQ(inflated.rc, Z_STREAM_END) << inflated.message;
+  EXPECT_EQ(inflated.used, member.size()) << "bytes after the member";
+  return inflated.data;
 }
 
 std::string text(size_t n) {

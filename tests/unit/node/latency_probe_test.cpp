@@ -34,16 +34,12 @@ class PlantedProbeFile : public ::testing::Test {
   }
 
   // Runs the probe (as the node guard makes it) until it measured once;
-  // false if it never did within 20 s.
+  // false if it never did within the hang limit.
   bool probe_measures() {
     auto rooted = make_posix_file_system(root_);  // as the node guard gives it
     LatencyProbe probe(probe_path_, testing::real_clock(), *rooted);
     probe.start();
-    bool measured = false;
-    for (int i = 0; i < 2000 && !measured; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      measured = !probe.take().latencies.empty();
-    }
+    const bool measured = testing::eventually([&] { return !probe.take().latencies.empty(); });
     if (!measured && fs::is_fifo(probe_path_)) {
       // A probe stuck opening the FIFO for writing: its other end frees it.
       int reader = ::open(probe_path_.c_str(), O_RDONLY | O_NONBLOCK);

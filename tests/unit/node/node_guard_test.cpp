@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
+#include <chrono>
 
 #include "fake_file_system.h"
 #include "logguard/format/log_names.h"
@@ -24,23 +24,28 @@ class NoSessions : public LiveSessions {
   std::set<std::string> live_containers() override { return {}; }
 };
 
-// A log root whose listing fails: every disk check throws.
+// A log root whose listing fails: every disk check throws. The second
+// listing is the event a test waits for: the guard checked again.
 class UnlistableFileSystem : public FileSystemWrapper {
  public:
   using FileSystemWrapper::FileSystemWrapper;
   std::vector<std::string> list_dir(const std::string& dir) override {
-    ++listings;
+    if (++listings >= 2) listed_again.set();
     throw std::system_error(EIO, std::generic_category(), "list " + dir);
   }
   std::atomic<int> listings{0};
+  testing::Event listed_again;
 };
 
 class NodeGuardTest : public ::testing::Test {
  protected:
   NodeGuardTest() : directories_(fs_), write_back_(clock_) {}
 
-  void make_guard(NodeSettings settings, FileSystem& fs) {
-    guard_ = std::make_unique<NodeGuard>(NodeGuardConfig{kRoot, settings, ""}, fs, engine_,
+  void make_guard(NodeSettings settings, FileSystem& fs,
+                  std::chrono::nanoseconds tick = std::chrono::nanoseconds(NodeBudget::kIntervalNanos)) {
+    NodeGuardConfig config{kRoot, settings, ""};
+    config.tick = tick;
+    guard_ = std::make_unique<NodeGuard>(config, fs, engine_,
                                          directories_, write_back_, clock_,
                                          [this] { return std::optional<FsSpace>(space_); });
   }
@@ -93,13 +98,12 @@ TEST_F(NodeGuardTest, AFailingDiskCheckIsLoggedAndTheGuardGoesOn) {
   UnlistableFileSystem broken(fs_);
   NodeSettings s;
   s.rate_mode = NodeSettings::RateMode::kOff;
-  make_guard(s, broken);
+  // The next check is 50 ticks on (the headroom is unknown, so roomy):
+  // 1 ms ticks make that 50 ms, not 5 s.
+  make_guard(s, broken, std::chrono::milliseconds(1));
   NoSessions sessions;
   guard_->start(sessions);  // its first check throws at once
-  for (int i = 0; i < 500 && broken.listings < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_GE(broken.listings, 2);  // it checked again: the thread lives
+  EXPECT_TRUE(broken.listed_again.wait());  // it checked again: the thread lives
   guard_->stop();
 }
 

@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "logguard/format/json_record.h"
 #include "compressed_files.h"
 #include "logguard/storage/posix_file_system.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
@@ -81,7 +84,23 @@ class CollectingSink : public RecordSink {
     got.push_back(record);
     return stop_after < 0 || static_cast<int>(got.size()) < stop_after;
   }
+  // read_logs flushes before every wait while following: the follower is
+  // about to sleep, subscribed, with what it has delivered so far.
+  bool flush() override {
+    std::lock_guard lock(mu);
+    idle_after = got.size();
+    idled.notify_all();
+    return true;
+  }
   int hangup_fd() const override { return hangup; }
+
+  // Waits until the follower goes idle having delivered at least `count`
+  // records; false only if it did not within the hang limit.
+  bool wait_idle_after(size_t count) {
+    std::unique_lock lock(mu);
+    return idled.wait_for(lock, testing::kHangLimit,
+                          [&] { return idle_after && *idle_after >= count; });
+  }
 
   // "line i\n" -> i, in delivery order.
   std::vector<int> indices() {
@@ -92,6 +111,8 @@ class CollectingSink : public RecordSink {
   }
 
   std::mutex mu;
+  std::condition_variable idled;
+  std::optional<size_t> idle_after;  // records delivered when it last went idle
   std::vector<Record> got;
   std::function<void(const Record&)> on_write;
   int stop_after = -1;
@@ -352,7 +373,7 @@ class Follower {
     });
   }
   // Whether read_logs returned within the timeout.
-  bool finished(seconds timeout = seconds(10)) {
+  bool finished(std::chrono::milliseconds timeout = testing::kHangLimit) {
     if (done_.wait_for(timeout) != std::future_status::ready) return false;
     done_.get();
     return true;
@@ -360,6 +381,18 @@ class Follower {
 
  private:
   std::future<void> done_;
+};
+
+// Holds the follower inside each delivery until released; `entered` says
+// it is held in the first.
+struct HeldDelivery {
+  explicit HeldDelivery(CollectingSink& sink) {
+    sink.on_write = [this](const Record&) {
+      entered.set();
+      release.wait();
+    };
+  }
+  testing::Event entered, release;
 };
 
 // What LogFile does: shift .k -> .k+1, current -> .1, new empty current.
@@ -479,21 +512,17 @@ TEST_F(LogReaderTest, AFollowerKeepsOnlyTheFileItFollowsOpen) {
   auto done = std::async(std::launch::async, [&] {
     read_logs(files, dir_, kBase, {.follow = true}, sink, watch);
   });
-  for (int i = 0; i < 500 && sink.indices().size() < 40; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ASSERT_TRUE(sink.wait_idle_after(40));
   ASSERT_EQ(sink.indices(), range(0, 40));
   EXPECT_EQ(files.open_now(), 1);  // the current file, followed
   rotate(dir_);
   append_to(path(), records(40, 45));
   watch->notify();
-  for (int i = 0; i < 500 && sink.indices().size() < 45; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ASSERT_TRUE(sink.wait_idle_after(45));
   EXPECT_EQ(sink.indices(), range(0, 45));
   EXPECT_EQ(files.open_now(), 1);  // the new current file only
   watch->close();
-  ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_EQ(done.wait_for(testing::kHangLimit), std::future_status::ready);
   EXPECT_EQ(files.open_now(), 0);
 }
 
@@ -504,7 +533,7 @@ TEST_F(LogReaderTest, FollowWithTailZeroStartsAtTheEnd) {
   auto watch = LogWatch::create();
   CollectingSink sink;
   Follower follower(dir_, {.tail = 0}, sink, watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // past its (empty) history
+  ASSERT_TRUE(sink.wait_idle_after(0));  // past its (empty) history
   append_to(path(), partial.substr(10) + records(6, 8));
   watch->notify();
   watch->close();
@@ -527,7 +556,7 @@ TEST_F(LogReaderTest, FollowWaitsForTheFirstFile) {
   auto watch = LogWatch::create();
   CollectingSink sink;
   Follower follower(dir_, {}, sink, watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(sink.wait_idle_after(0));  // no file yet: it waits
   append_to(path(), records(0, 3));
   watch->notify();
   watch->close();
@@ -543,10 +572,10 @@ TEST_F(LogReaderTest, FollowerLeavesWhenTheClientHangsUp) {
   CollectingSink sink;
   sink.hangup = sv[0];
   Follower follower(dir_, {}, sink, watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(sink.wait_idle_after(3));
   EXPECT_FALSE(follower.finished(seconds(0)));  // idle, waiting
   ::close(sv[1]);
-  EXPECT_TRUE(follower.finished(seconds(5)));
+  EXPECT_TRUE(follower.finished());
   ::close(sv[0]);
   EXPECT_EQ(sink.indices(), range(0, 3));
 }
@@ -594,11 +623,9 @@ TEST_P(MissedRotationTest, ReadsFilesRotatedWhileItWasBusy) {
   append_to(path(), records(0, 1));
   auto watch = LogWatch::create();
   CollectingSink sink;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  sink.on_write = [released](const Record&) { released.wait(); };
+  HeldDelivery held(sink);
   Follower follower(dir_, {}, sink, watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(held.entered.wait());
 
   append_to(path(), records(1, 10));
   rotate(dir_);
@@ -608,7 +635,7 @@ TEST_P(MissedRotationTest, ReadsFilesRotatedWhileItWasBusy) {
   if (compress) compress_first(dir_, time_of(19));
   append_to(path(), records(20, 30));
   watch->notify();
-  release.set_value();
+  held.release.set();
   watch->close();
 
   ASSERT_TRUE(follower.finished());
@@ -624,11 +651,9 @@ TEST_P(MissedRotationTest, WarnsWhenAFileItNeededWasDeletedPastMaxFile) {
   append_to(path(), records(0, 1));
   auto watch = LogWatch::create();
   CollectingSink sink;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  sink.on_write = [released](const Record&) { released.wait(); };
+  HeldDelivery held(sink);
   Follower follower(dir_, {}, sink, watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(held.entered.wait());
 
   append_to(path(), records(1, 10));
   for (int next = 10; next < 50; next += 10) {
@@ -639,7 +664,7 @@ TEST_P(MissedRotationTest, WarnsWhenAFileItNeededWasDeletedPastMaxFile) {
     append_to(path(), records(next, next + 10));
   }
   watch->notify();
-  release.set_value();
+  held.release.set();
   watch->close();
 
   ASSERT_TRUE(follower.finished());
@@ -656,7 +681,9 @@ TEST_F(LogReaderTest, ConcurrentFollowersEachGetEverything) {
   CollectingSink a, b;
   Follower fa(dir_, {}, a, watch);
   Follower fb(dir_, {.since_nanos = time_of(0)}, b, watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Both following, so what comes next is read concurrently.
+  ASSERT_TRUE(a.wait_idle_after(0));
+  ASSERT_TRUE(b.wait_idle_after(0));
   for (int i = 0; i < 10; ++i) {
     append_to(path(), records(i * 10, i * 10 + 10));
     watch->notify();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "http_test_client.h"
+#include "test_util.h"
 
 namespace logguard {
 namespace {
@@ -218,8 +219,7 @@ TEST_F(HttpServerTest, StreamsBeyondTheLimitAreRefused) {
   handler_.gate.open();
   EXPECT_NE(first.read_to_close().find("chunk2;"), std::string::npos);
   EXPECT_NE(second.read_to_close().find("chunk2;"), std::string::npos);
-  for (int i = 0; i < 1000 && server_->active_streams() > 0; ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(server_->active_streams(), 0u);
+  EXPECT_TRUE(testing::eventually([&] { return server_->active_streams() == 0; }));
   HttpTestClient fourth(socket_);
   fourth.send_request("/stream", "");
   EXPECT_NE(fourth.read_to_close().find("chunk2;"), std::string::npos);

@@ -130,9 +130,7 @@ TEST_F(MetricsServerTest, ATakenPortIsRetriedNotFatal) {
   run_io();
   // The old holder goes away (a previous plugin process ending): the retry binds.
   asio::post(io_, [&] { holder.close(); });
-  for (int i = 0; i < 500 && server.port() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ASSERT_TRUE(testing::eventually([&] { return server.port() != 0; }));
   ASSERT_EQ(server.port(), taken);
   EXPECT_EQ(get(taken, "/metrics").body(), "x 1\n");
   server.stop();

@@ -9,11 +9,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <list>
+#include <mutex>
 #include <thread>
 
 #include "logguard/base/file_system.h"
@@ -46,6 +48,7 @@ struct Probe {
   std::promise<bool> finished;
   std::atomic<int> finish_calls{0};
   std::atomic<bool> pinned{false};
+  testing::Event pinning;  // the worker runs the job
 };
 
 CompressionJob job_for(const std::string& src, const std::string& temp, Probe& probe,
@@ -56,6 +59,7 @@ CompressionJob job_for(const std::string& src, const std::string& temp, Probe& p
   job.last_time_nanos = 1'700'000'000'000'000'000;
   job.open_source = [src, &probe, while_pinned] {
     probe.pinned = true;
+    probe.pinning.set();
     if (while_pinned) while_pinned();
     return testing::host_file_system().open_read(src);
   };
@@ -97,7 +101,7 @@ TEST(Compressor, FullQueueRefusesAtOnce) {
   std::shared_future<void> released = release.get_future().share();
   Probe blocker, a, b, c;
   ASSERT_TRUE(compressor.submit(job_for(dir / "l", dir / "t0", blocker, [released] { released.wait(); })));
-  while (!blocker.pinned) std::this_thread::sleep_for(1ms);  // the worker is busy
+  ASSERT_TRUE(blocker.pinning.wait());  // the worker is busy
   EXPECT_TRUE(compressor.submit(job_for(dir / "l", dir / "ta", a)));
   EXPECT_TRUE(compressor.submit(job_for(dir / "l", dir / "tb", b)));
   EXPECT_EQ(compressor.queued(), 2u);
@@ -146,7 +150,7 @@ TEST(Compressor, StopFinishesWaitingJobsUnwrittenAndRefusesMore) {
   Probe blocker;
   std::list<Probe> waiting;
   ASSERT_TRUE(compressor.submit(job_for(dir / "l", dir / "t0", blocker, [released] { released.wait(); })));
-  while (!blocker.pinned) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(blocker.pinning.wait());
   ASSERT_TRUE(compressor.submit(job_for(dir / "l", dir / "t1", waiting.emplace_back())));
   std::thread stopper([&] { compressor.stop(); });
   // The running job is let go only once stop() has begun, however late the
@@ -222,11 +226,39 @@ TEST(Compressor, RefusesWhatIsPlantedAtARotatedName) {
   }
 }
 
+// The compressor, telling when every job submitted so far has finished.
+class WatchedCompressor : public CompressionQueue {
+ public:
+  bool submit(CompressionJob job) override {
+    job.finish = [this, finish = std::move(job.finish)](bool written) {
+      finish(written);
+      std::lock_guard lock(mu_);
+      ++finished_;
+      cv_.notify_all();
+    };
+    std::lock_guard lock(mu_);
+    if (!compressor_.submit(std::move(job))) return false;
+    ++accepted_;
+    return true;
+  }
+  // False only if some job was still unfinished after the hang limit.
+  bool wait_all_finished() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, testing::kHangLimit, [this] { return finished_ == accepted_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int accepted_ = 0, finished_ = 0;
+  Compressor compressor_{testing::real_clock()};  // last: its worker stops before the counts go
+};
+
 // The whole path on the real file system: rotation on the write path,
 // compression on the worker, readable names at the end.
 TEST(Compressor, CompressesRotatedLogFilesOnDisk) {
   TempDir dir;
-  Compressor compressor(testing::real_clock());
+  WatchedCompressor compressor;
   const std::string base = "abc-json.log";
   std::string expected;
   {
@@ -240,10 +272,7 @@ TEST(Compressor, CompressesRotatedLogFilesOnDisk) {
       file.flush();
       expected += line;
     }
-    for (int i = 0; i < 500 && !(fs::exists(dir / (base + ".1.gz")) && fs::exists(dir / (base + ".2.gz")));
-         ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
+    ASSERT_TRUE(compressor.wait_all_finished());
   }
   std::vector<std::string> names;
   for (const auto& f : list_log_files(testing::host_file_system(), dir.path(), base)) names.push_back(f.name);

@@ -225,16 +225,10 @@ TEST(WriteBackThread, HandsOverWhatARealFileWasWritten) {
   auto fs = make_posix_file_system(tmp.path(), &wb);
   auto file = fs->open_append(tmp / "log");
   file->append(std::string(3 * WriteBack::kChunkBytes, 'x'));
-  for (int i = 0; i < 1000 && wb.backlog() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(wb.backlog(), 0u);
+  EXPECT_TRUE(testing::eventually([&] { return wb.backlog() == 0; }));
   file->append("tail");
   file->close();  // a closed file's tail is due at once
-  for (int i = 0; i < 1000 && wb.backlog() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(wb.backlog(), 0u);
+  EXPECT_TRUE(testing::eventually([&] { return wb.backlog() == 0; }));
   wb.stop();
 }
 
@@ -297,10 +291,7 @@ TEST(WriteBackThread, StopReturnsWhileTheDiskDoesNotAnswer) {
     stuck->cv.notify_all();
   }
   // ... and, once it has, holds nothing of ours.
-  for (int i = 0; i < 60'000 && !left.expired(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_TRUE(left.expired());
+  EXPECT_TRUE(testing::eventually([&] { return left.expired(); }));
 }
 
 // A file with bytes in line and the write-back hold each other: dropping the

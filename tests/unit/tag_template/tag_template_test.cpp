@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "nginx_container.h"
+
 namespace logguard::tag {
 namespace {
 
@@ -17,20 +19,14 @@ namespace {
 // the comment above each.
 
 ContainerInfo web() {
-  ContainerInfo i;
-  i.id = "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899";
-  i.name = "/web_front-1.blue";
-  i.entrypoint = "/docker-entrypoint.sh";
-  i.args = {"nginx", "-g", "daemon off;"};
-  i.image_id = "sha256:a830a7b2c2d8e1f0a830a7b2c2d8e1f0a830a7b2c2d8e1f0a830a7b2c2d8e1f0";
-  i.image_name = "nginx:1.27";
-  i.created = "2025-03-04T10:11:12.1234567Z";
+  ContainerInfo i = testing::nginx_container(
+      "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899", "/web_front-1.blue",
+      "2025-03-04T10:11:12.1234567Z");
   i.env = {"PATH=/usr/bin:/bin", "APP=shop", "EMPTY=", "NOEQ", "LOG_LEVEL=debug"};
   i.labels = {{"team", "payments"},
               {"com.docker.compose.service", "web"},
               {"com.docker.compose.project", "shop"},
               {"uni", "éclair ǳ straße"}};
-  i.daemon_name = "docker";
   i.log_opts = {{"labels", "team"}, {"env", "APP"}, {"max-size", "10m"}};
   return i;
 }
