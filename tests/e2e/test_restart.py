@@ -314,10 +314,16 @@ class RestartTest(PluginRestartCase):
         time.sleep(1)
         self.engine.docker("plugin", "enable", "--timeout", "0", harness.PLUGIN)
         self.assertEqual(self.wait_exit(cid, 30), 0)
+        waited = time.monotonic() - exited
         print("\n    exited %.1f s after the disable; docker wait returned %.1f s after the exit"
-              % (exited - disabled, time.monotonic() - exited), flush=True)
+              % (exited - disabled, waited), flush=True)
         self.assert_complete(cid, before + after)
-        self.assertEqual(self.fifos() - fifos, set(), "the engine left its FIFO")
+        # A StopLogging retry reached the plugin (wait returned before the last retry at ~+15 s):
+        # the engine unlinks the FIFO, maybe just after wait returns. On a machine loaded enough
+        # that enabling took longer, the engine gave up and leaves it (its choice, see above).
+        if waited < 14:
+            self.assertTrue(wait_until(lambda: not (self.fifos() - fifos), 10, 0.1),
+                            "the engine left its FIFO")
         self.assert_forgotten(cid)
         self.engine.docker("rm", cid, timeout=20)
 

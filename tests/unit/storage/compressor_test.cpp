@@ -105,10 +105,15 @@ TEST(Compressor, FullQueueRefusesAtOnce) {
   EXPECT_TRUE(compressor.submit(job_for(dir / "l", dir / "ta", a)));
   EXPECT_TRUE(compressor.submit(job_for(dir / "l", dir / "tb", b)));
   EXPECT_EQ(compressor.queued(), 2u);
-  auto t0 = std::chrono::steady_clock::now();
-  EXPECT_FALSE(compressor.submit(job_for(dir / "l", dir / "tc", c)));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
+  // Refused while the worker is still held: a submit that waited for room
+  // would wait until the hang limit.
+  auto refused = std::async(std::launch::async, [&] {
+    return compressor.submit(job_for(dir / "l", dir / "tc", c));
+  });
+  const bool answered = refused.wait_for(testing::kHangLimit) == std::future_status::ready;
   release.set_value();
+  ASSERT_TRUE(answered) << "submit waited for room in a full queue";
+  EXPECT_FALSE(refused.get());
   for (Probe* p : {&blocker, &a, &b}) {
     auto f = p->finished.get_future();
     ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
