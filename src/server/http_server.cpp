@@ -1,6 +1,5 @@
 #include "logguard/server/http_server.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -9,18 +8,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 #include <system_error>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/beast/core/basic_stream.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/status.hpp>
 #include <spdlog/spdlog.h>
 
 #include "logguard/base/unique_fd.h"
@@ -28,31 +21,28 @@
 namespace logguard {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 using unix_socket = asio::local::stream_protocol;
-using Stream = beast::basic_stream<unix_socket, asio::any_io_executor>;
 
-struct HttpServer::Context {
-  Context(asio::io_context& io, std::string socket_path, RequestHandler& handler,
-          HttpServerOptions options)
-      : io(io),
-        acceptor(io),
-        accept_timer(io),
-        socket_path(std::move(socket_path)),
-        handler(handler),
+struct HttpServer::Context : HttpService, std::enable_shared_from_this<HttpServer::Context> {
+  Context(RequestHandler& handler, HttpServerOptions options)
+      : handler(handler),
         options(std::move(options)),
         workers(this->options.worker_threads),
         waiters(this->options.waiting_threads),
         streams(this->options.start_thread) {}
 
-  asio::io_context& io;
-  // Used on the I/O thread only.
-  unix_socket::acceptor acceptor;
-  asio::steady_timer accept_timer;
-  const std::string socket_path;
-  std::chrono::milliseconds accept_backoff{0};
-  uint64_t accept_failures = 0;  // in the current episode
+  // On the connection's strand: serve where the handler's mode says.
+  void serve(HttpRequest request, std::shared_ptr<HttpConnection> connection) override;
+  HttpResponse body_too_large(uint64_t limit) override {
+    return response({413, handler.refusal(RequestHandler::Refusal::kBodyTooLarge, limit)});
+  }
+
+  static HttpResponse response(RequestHandler::Reply reply);
+  void serve_on(asio::thread_pool& pool, std::shared_ptr<HttpConnection> connection,
+                std::string path, std::string body);
+  void start_stream(std::shared_ptr<HttpConnection> connection, std::string path,
+                    std::string body);
 
   RequestHandler& handler;
   const HttpServerOptions options;
@@ -60,7 +50,6 @@ struct HttpServer::Context {
   asio::thread_pool waiters;
   ThreadRegistry streams;
   std::atomic<size_t> active_streams{0};
-  std::atomic<bool> stopped{false};
 };
 
 namespace {
@@ -79,131 +68,6 @@ bool send_all(int fd, std::string_view data) {
   }
   return true;
 }
-
-// One connection: reads requests, serves each where its mode says, writes
-// the replies; keep-alive as the engine's Go client expects.
-class Connection : public std::enable_shared_from_this<Connection> {
- public:
-  Connection(unix_socket::socket socket, std::shared_ptr<HttpServer::Context> context)
-      : stream_(std::move(socket)), context_(std::move(context)), handler_(context_->handler) {}
-
-  void start() { read_request(); }
-
- private:
-  void read_request() {
-    parser_.emplace();
-    parser_->body_limit(context_->options.max_request_body);
-    stream_.expires_after(context_->options.read_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
-  }
-
-  void on_request(beast::error_code ec) {
-    stream_.expires_never();
-    if (ec == http::error::body_limit) {
-      keep_alive_ = false;
-      write_reply({413, handler_.refusal(RequestHandler::Refusal::kBodyTooLarge,
-                                         context_->options.max_request_body)});
-      return;
-    }
-    if (ec || context_->stopped) return;  // closed, timed out, not HTTP, or shutting down
-    auto request = parser_->release();
-    keep_alive_ = request.keep_alive();
-    std::string path(request.target());
-    switch (handler_.mode(path)) {
-      case RequestHandler::Mode::kInstant:
-        write_reply(handler_.handle(path, request.body()));
-        return;
-      case RequestHandler::Mode::kWorker:
-        serve_on(context_->workers, std::move(path), std::move(request.body()));
-        return;
-      case RequestHandler::Mode::kWaiting:
-        serve_on(context_->waiters, std::move(path), std::move(request.body()));
-        return;
-      case RequestHandler::Mode::kStream:
-        start_stream(std::move(path), std::move(request.body()));
-        return;
-    }
-  }
-
-  void serve_on(asio::thread_pool& pool, std::string path, std::string body) {
-    asio::post(pool, [self = shared_from_this(), path = std::move(path), body = std::move(body)] {
-      RequestHandler::Reply reply = self->handler_.handle(path, body);
-      asio::dispatch(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
-        self->write_reply(std::move(reply));
-      });
-    });
-  }
-
-  void write_reply(RequestHandler::Reply reply) {
-    response_.emplace(static_cast<http::status>(reply.status), 11);
-    response_->set(http::field::content_type,
-                   reply.content_type.empty() ? kJsonType : reply.content_type.c_str());
-    response_->body() = std::move(reply.json_body);
-    response_->keep_alive(keep_alive_);
-    response_->prepare_payload();
-    stream_.expires_after(context_->options.read_timeout);  // a peer that never reads
-    http::async_write(stream_, *response_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec) return;
-                        if (self->keep_alive_) {
-                          self->read_request();
-                        } else {
-                          self->close_after_peer();
-                        }
-                      });
-  }
-
-  // A peer still sending a body we refused would see its write fail and
-  // might never read our reply. Stop sending, drop what arrives until it
-  // closes (or the deadline), then close.
-  void close_after_peer() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(unix_socket::socket::shutdown_send, ignored);
-    stream_.expires_after(context_->options.read_timeout);
-    stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (!ec) self->close_after_peer();
-                            });
-  }
-
-  // The stream's thread owns the descriptor from here on, with blocking I/O.
-  void start_stream(std::string path, std::string body) {
-    const size_t limit = context_->options.max_streams;
-    if (context_->active_streams.fetch_add(1) >= limit) {
-      context_->active_streams.fetch_sub(1);
-      write_reply({503, handler_.refusal(RequestHandler::Refusal::kTooManyStreams, limit)});
-      return;
-    }
-    const int fd = stream_.release_socket().release();
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    try {
-      context_->streams.spawn([context = context_, fd, path, body = std::move(body)] {
-        {
-          ResponseStream out(fd);
-          context->handler.stream(path, body, out);
-        }
-        context->active_streams.fetch_sub(1);
-      });
-    } catch (const std::system_error& e) {
-      context_->active_streams.fetch_sub(1);
-      spdlog::error("cannot start a thread for {}: {}", path, e.what());
-      stream_.socket().assign(unix_socket(), fd);
-      keep_alive_ = false;
-      write_reply({503, handler_.refusal(RequestHandler::Refusal::kNoThread, 0)});
-    }
-  }
-
-  Stream stream_;
-  std::shared_ptr<HttpServer::Context> context_;
-  RequestHandler& handler_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::string_body>> response_;
-  bool keep_alive_ = true;
-  char discard_[4096];
-};
 
 // Whether a server is listening on path now (a socket file left by a dead
 // process refuses connections).
@@ -239,88 +103,116 @@ void ResponseStream::reply(unsigned status, std::string_view json_body) {
 
 bool ResponseStream::write(std::string_view data) { return send_all(fd_, data); }
 
-namespace {
-
-// Accepts connections until the acceptor closes; after a failure, pauses first.
-void accept(std::shared_ptr<HttpServer::Context> context);
-
-// Out of descriptors (EMFILE, ENFILE) or memory, the pending connection
-// stays in the queue and an immediate retry fails again at once: that loop
-// would spin the I/O thread. Pause, longer each time, and say so once.
-void back_off(std::shared_ptr<HttpServer::Context> context,
-              const boost::system::error_code& error) {
-  const auto& options = context->options;
-  context->accept_backoff = context->accept_failures == 0
-                                ? options.accept_backoff_min
-                                : std::min(context->accept_backoff * 2, options.accept_backoff_max);
-  if (context->accept_failures++ == 0) {
-    spdlog::warn("accept on {} failed: {}; retrying every {} ms at most until it works",
-                 context->socket_path, error.message(), options.accept_backoff_max.count());
+void HttpServer::Context::serve(HttpRequest request, std::shared_ptr<HttpConnection> connection) {
+  std::string path(request.target());
+  switch (handler.mode(path)) {
+    case RequestHandler::Mode::kInstant:
+      connection->reply(response(handler.handle(path, request.body())));
+      return;
+    case RequestHandler::Mode::kWorker:
+      serve_on(workers, std::move(connection), std::move(path), std::move(request.body()));
+      return;
+    case RequestHandler::Mode::kWaiting:
+      serve_on(waiters, std::move(connection), std::move(path), std::move(request.body()));
+      return;
+    case RequestHandler::Mode::kStream:
+      start_stream(std::move(connection), std::move(path), std::move(request.body()));
+      return;
   }
-  if (options.on_accept_error) options.on_accept_error(error, context->accept_backoff);
-  context->accept_timer.expires_after(context->accept_backoff);
-  context->accept_timer.async_wait([context](boost::system::error_code ec) {
-    if (!ec && context->acceptor.is_open()) accept(context);
+}
+
+HttpResponse HttpServer::Context::response(RequestHandler::Reply reply) {
+  HttpResponse response(static_cast<http::status>(reply.status), 11);
+  response.set(http::field::content_type,
+               reply.content_type.empty() ? kJsonType : reply.content_type.c_str());
+  response.body() = std::move(reply.json_body);
+  response.prepare_payload();
+  return response;
+}
+
+void HttpServer::Context::serve_on(asio::thread_pool& pool,
+                                   std::shared_ptr<HttpConnection> connection, std::string path,
+                                   std::string body) {
+  asio::post(pool, [self = shared_from_this(), connection = std::move(connection),
+                    path = std::move(path), body = std::move(body)] {
+    connection->reply(response(self->handler.handle(path, body)));
   });
 }
 
-void accept(std::shared_ptr<HttpServer::Context> context) {
-  auto& acceptor = context->acceptor;
-  auto strand = asio::make_strand(context->io);
-  acceptor.async_accept(strand, [context = std::move(context)](boost::system::error_code ec,
-                                                               unix_socket::socket socket) {
-    if (ec == asio::error::operation_aborted || !context->acceptor.is_open()) return;
-    if (ec) {
-      back_off(context, ec);
-      return;
-    }
-    if (context->accept_failures > 0) {
-      spdlog::info("accepting connections on {} again after {} failed attempts",
-                   context->socket_path, context->accept_failures);
-      context->accept_failures = 0;
-    }
-    std::make_shared<Connection>(std::move(socket), context)->start();
-    accept(context);
-  });
+// The stream's thread owns the descriptor from here on, with blocking I/O.
+void HttpServer::Context::start_stream(std::shared_ptr<HttpConnection> connection,
+                                       std::string path, std::string body) {
+  const size_t limit = options.max_streams;
+  if (active_streams.fetch_add(1) >= limit) {
+    active_streams.fetch_sub(1);
+    connection->reply(
+        response({503, handler.refusal(RequestHandler::Refusal::kTooManyStreams, limit)}));
+    return;
+  }
+  try {
+    connection->hand_over([&](int fd) {
+      streams.spawn([self = shared_from_this(), fd, path, body = std::move(body)] {
+        {
+          ResponseStream out(fd);
+          self->handler.stream(path, body, out);
+        }
+        self->active_streams.fetch_sub(1);
+      });
+    });
+  } catch (const std::system_error& e) {
+    active_streams.fetch_sub(1);
+    spdlog::error("cannot start a thread for {}: {}", path, e.what());
+    connection->reply(response({503, handler.refusal(RequestHandler::Refusal::kNoThread, 0)}),
+                      true);
+  }
+}
+
+namespace {
+
+// Binds a fresh socket file at path (see the constructor's contract).
+unix_socket::acceptor listen_on(asio::io_context& io, const std::string& path) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  if (someone_listens(path)) {
+    throw std::system_error(EADDRINUSE, std::generic_category(),
+                            "another server is listening on " + path);
+  }
+  ::unlink(path.c_str());
+  unix_socket::endpoint endpoint(path);
+  unix_socket::acceptor acceptor(io);
+  acceptor.open(endpoint.protocol());
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  return acceptor;
+}
+
+HttpListenerOptions listener_options(const HttpServerOptions& options, const std::string& path) {
+  return {.name = path,
+          .limits = {options.max_request_body, options.read_timeout},
+          .accept_backoff_min = options.accept_backoff_min,
+          .accept_backoff_max = options.accept_backoff_max,
+          .on_accept_error = options.on_accept_error};
 }
 
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, const std::string& socket_path,
                        RequestHandler& handler, HttpServerOptions options)
-    : context_(std::make_shared<Context>(io, socket_path, handler, std::move(options))) {
-  std::filesystem::create_directories(std::filesystem::path(socket_path).parent_path());
-  if (someone_listens(socket_path)) {
-    throw std::system_error(EADDRINUSE, std::generic_category(),
-                            "another server is listening on " + socket_path);
-  }
-  ::unlink(socket_path.c_str());
-  unix_socket::endpoint endpoint(socket_path);
-  auto& acceptor = context_->acceptor;
-  acceptor.open(endpoint.protocol());
-  acceptor.bind(endpoint);
-  acceptor.listen(asio::socket_base::max_listen_connections);
-}
+    : context_(std::make_shared<Context>(handler, std::move(options))),
+      listener_(std::make_shared<HttpListener<unix_socket>>(
+          listen_on(io, socket_path), context_, listener_options(context_->options, socket_path))),
+      socket_path_(socket_path) {}
 
 HttpServer::~HttpServer() {
   stop();
   join();
 }
 
-void HttpServer::start() { accept(context_); }
+void HttpServer::start() { listener_->start(); }
 
 size_t HttpServer::active_streams() const { return context_->active_streams.load(); }
 
 void HttpServer::stop() {
-  context_->stopped = true;
-  asio::dispatch(context_->io, [context = context_] {
-    boost::system::error_code ignored;
-    context->accept_timer.cancel();
-    if (context->acceptor.is_open()) {
-      context->acceptor.close(ignored);
-      ::unlink(context->socket_path.c_str());
-    }
-  });
+  listener_->stop([path = socket_path_] { ::unlink(path.c_str()); });
 }
 
 void HttpServer::join() {

@@ -9,19 +9,16 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
-#include "logguard/metrics/metrics.h"
 #include "logguard/config/options.h"
+#include "logguard/metrics/metrics.h"
+#include "logguard/server/http_listener.h"
 
 namespace logguard {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -70,21 +67,67 @@ std::optional<MetricsAddress> parse_metrics_addr(std::string_view text) {
   return address;
 }
 
+namespace {
+
+// GET /metrics, answered on the I/O thread: a scrape only reads counters.
+class MetricsService : public HttpService {
+ public:
+  explicit MetricsService(MetricsServer::ScrapeFn scrape) : scrape_(std::move(scrape)) {}
+
+  void serve(HttpRequest request, std::shared_ptr<HttpConnection> connection) override {
+    connection->reply(answer(request));
+  }
+  HttpResponse body_too_large(uint64_t) override {
+    return text(http::status::payload_too_large, "a scrape has no body\n");
+  }
+
+ private:
+  HttpResponse answer(const HttpRequest& request) const {
+    const std::string_view target(request.target().data(), request.target().size());
+    if (target.substr(0, target.find('?')) != "/metrics") {
+      return text(http::status::not_found, "logguard serves /metrics only\n");
+    }
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+      HttpResponse refused = text(http::status::method_not_allowed, "use GET\n");
+      refused.set(http::field::allow, "GET, HEAD");
+      return refused;
+    }
+    HttpResponse ok = reply(http::status::ok, Metrics::kContentType, scrape_());
+    if (request.method() == http::verb::head) ok.body().clear();  // its length stays
+    return ok;
+  }
+
+  static HttpResponse text(http::status status, std::string body) {
+    return reply(status, "text/plain", std::move(body));
+  }
+  static HttpResponse reply(http::status status, const char* type, std::string body) {
+    HttpResponse response(status, 11);
+    response.set(http::field::content_type, type);
+    response.body() = std::move(body);
+    response.prepare_payload();
+    return response;
+  }
+
+  const MetricsServer::ScrapeFn scrape_;
+};
+
+}  // namespace
+
+// Binding and rebinding, on the I/O thread once io.run() runs.
 struct MetricsServer::Context {
   Context(asio::io_context& io, MetricsAddress address, ScrapeFn scrape, Options options)
       : io(io),
-        acceptor(io),
-        timer(io),
+        rebind_timer(io),
         address(std::move(address)),
-        scrape(std::move(scrape)),
+        service(std::make_shared<MetricsService>(std::move(scrape))),
         options(options) {}
 
   asio::io_context& io;
-  tcp::acceptor acceptor;
-  asio::steady_timer timer;  // rebinding, and pauses after failed accepts
+  asio::steady_timer rebind_timer;
   const MetricsAddress address;
-  const ScrapeFn scrape;
+  const std::shared_ptr<MetricsService> service;
   const Options options;
+  std::shared_ptr<HttpListener<tcp>> listener;  // while bound
   bool stopped = false;
   bool warned = false;  // about the current bind failure
   std::atomic<uint16_t> port{0};
@@ -94,112 +137,43 @@ namespace {
 
 using Context = MetricsServer::Context;
 
-// One connection: requests in, scrapes out, keep-alive.
-class Connection : public std::enable_shared_from_this<Connection> {
- public:
-  Connection(tcp::socket socket, std::shared_ptr<Context> context)
-      : stream_(std::move(socket)), context_(std::move(context)) {}
+bool listen(std::shared_ptr<Context> context);
 
-  void read_request() {
-    parser_.emplace();
-    parser_->body_limit(kMaxRequestBody);
-    stream_.expires_after(context_->options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (!ec && !self->context_->stopped) self->answer();
-                     });
-  }
-
- private:
-  void answer() {
-    const auto& request = parser_->get();
-    const std::string_view target(request.target().data(), request.target().size());
-    const std::string_view path = target.substr(0, target.find('?'));
-    response_.emplace();
-    response_->version(request.version());
-    response_->keep_alive(request.keep_alive());
-    if (path != "/metrics") {
-      reply(http::status::not_found, "text/plain", "logguard serves /metrics only\n");
-    } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
-      response_->set(http::field::allow, "GET, HEAD");
-      reply(http::status::method_not_allowed, "text/plain", "use GET\n");
-    } else {
-      reply(http::status::ok, Metrics::kContentType, context_->scrape());
-      if (request.method() == http::verb::head) response_->body().clear();
-    }
-    stream_.expires_after(context_->options.read_timeout);  // a peer that never reads
-    http::async_write(stream_, *response_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec || !self->response_->keep_alive()) {
-                          beast::error_code ignored;
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-                          return;
-                        }
-                        self->read_request();
-                      });
-  }
-
-  void reply(http::status status, const char* type, std::string body) {
-    response_->result(status);
-    response_->set(http::field::content_type, type);
-    response_->body() = std::move(body);
-    response_->prepare_payload();
-  }
-
-  beast::tcp_stream stream_;
-  std::shared_ptr<Context> context_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::string_body>> response_;
-};
-
-void accept(std::shared_ptr<Context> context);
-
-void retry_later(std::shared_ptr<Context> context, std::chrono::milliseconds after,
-                 void (*what)(std::shared_ptr<Context>)) {
-  context->timer.expires_after(after);
-  context->timer.async_wait([context, what](boost::system::error_code ec) {
-    if (!ec && !context->stopped) what(context);
+void rebind_later(std::shared_ptr<Context> context) {
+  context->rebind_timer.expires_after(context->options.rebind_interval);
+  context->rebind_timer.async_wait([context](boost::system::error_code ec) {
+    if (!ec && !context->stopped) listen(context);
   });
 }
 
-void accept(std::shared_ptr<Context> context) {
-  auto& acceptor = context->acceptor;
-  acceptor.async_accept([context = std::move(context)](boost::system::error_code ec,
-                                                       tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || context->stopped) return;
-    if (ec) {
-      // Out of descriptors: the connection waits in the backlog; pause.
-      spdlog::debug("metrics: accept failed: {}", ec.message());
-      retry_later(context, std::chrono::milliseconds(1000), accept);
-      return;
-    }
-    std::make_shared<Connection>(std::move(socket), context)->read_request();
-    accept(context);
-  });
+void warn_once(Context& context, const boost::system::error_code& error) {
+  if (context.warned) return;
+  spdlog::error("metrics: cannot listen on {}: {}; logging goes on, /metrics stays on the "
+                "plugin socket; trying again every {} s",
+                context.address.describe(), error.message(),
+                context.options.rebind_interval.count() / 1000);
+  context.warned = true;
+}
+
+HttpListenerOptions listener_options(const Context& context, std::string name) {
+  HttpListenerOptions options;
+  options.name = std::move(name);
+  options.limits = {kMaxRequestBody, context.options.read_timeout};
+  return options;
 }
 
 bool listen(std::shared_ptr<Context> context) {
   boost::system::error_code ec;
   const tcp::endpoint endpoint(asio::ip::make_address(context->address.host, ec),
                                context->address.port);
-  auto& acceptor = context->acceptor;
+  tcp::acceptor acceptor(context->io);
   if (!ec) acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    if (!context->warned) {
-      spdlog::error("metrics: cannot listen on {}: {}; logging goes on, /metrics stays on the "
-                    "plugin socket; trying again every {} s",
-                    context->address.describe(), ec.message(),
-                    context->options.rebind_interval.count() / 1000);
-      context->warned = true;
-    }
-    retry_later(context, context->options.rebind_interval,
-                [](std::shared_ptr<Context> c) { listen(std::move(c)); });
+    warn_once(*context, ec);
+    rebind_later(std::move(context));
     return false;
   }
   MetricsAddress bound = context->address;
@@ -207,7 +181,9 @@ bool listen(std::shared_ptr<Context> context) {
   context->port = bound.port;
   spdlog::info("metrics: serving http://{}/metrics", bound.describe());
   context->warned = false;
-  accept(context);
+  context->listener = std::make_shared<HttpListener<tcp>>(
+      std::move(acceptor), context->service, listener_options(*context, bound.describe()));
+  context->listener->start();
   return true;
 }
 
@@ -224,9 +200,8 @@ bool MetricsServer::start() { return listen(context_); }
 void MetricsServer::stop() {
   asio::dispatch(context_->io, [context = context_] {
     context->stopped = true;
-    context->timer.cancel();
-    boost::system::error_code ignored;
-    context->acceptor.close(ignored);
+    context->rebind_timer.cancel();
+    if (context->listener) context->listener->stop();
     context->port = 0;
   });
 }

@@ -20,14 +20,11 @@
 //    max_streams run at once; beyond that, and when no thread can be
 //    started, the request is answered 503 and the server goes on.
 //
-// Limits per connection: a request must arrive completely within
-// read_timeout of the server starting to wait for it, or the connection is
-// closed (idle keep-alive connections too: the engine's client reconnects);
-// a body over max_request_body is answered 413, then the connection closes.
-//
-// Out of file descriptors, accept() fails; the server retries after a pause
-// that doubles from accept_backoff_min to accept_backoff_max, logs once per
-// such episode, and recovers when descriptors are free again.
+// The connections and the listener are the shared ones (http_connection.h,
+// http_listener.h): a request must arrive within read_timeout, a body over
+// max_request_body is answered 413 (worded by the handler) and the
+// connection closes, and out of file descriptors accept() backs off from
+// accept_backoff_min to accept_backoff_max.
 #pragma once
 
 #include <chrono>
@@ -41,6 +38,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "logguard/base/thread_registry.h"
+#include "logguard/server/http_listener.h"
 
 namespace logguard {
 
@@ -130,12 +128,15 @@ class HttpServer {
   // Streams running now.
   size_t active_streams() const;
 
-  // What the listener, the connections and their pending handlers share
-  // (http_server.cpp); it lives until the last of them is done.
+  // The HttpService behind the listener: the handler, its thread pools and
+  // streams (http_server.cpp). Its connections and their pending handlers
+  // hold it; it lives until the last of them is done.
   struct Context;
 
  private:
   std::shared_ptr<Context> context_;
+  std::shared_ptr<HttpListener<boost::asio::local::stream_protocol>> listener_;
+  const std::string socket_path_;
 };
 
 }  // namespace logguard

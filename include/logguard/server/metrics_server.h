@@ -2,7 +2,10 @@
 // for a Prometheus that cannot reach the plugin's unix socket (a managed
 // plugin needs host networking for this: config.json's "network"). Beast on
 // the plugin's io_context; a scrape is answered on the I/O thread, as it only
-// reads counters. Other paths are 404, other methods 405.
+// reads counters. Other paths are 404, other methods 405 (HEAD is a GET
+// without the body). Accepting and connections are the plugin socket's
+// (http_listener.h, http_connection.h): read deadline, keep-alive, accept
+// back-off when out of descriptors; a body over 64 KiB is answered 413.
 //
 // The metrics must never cost the node its logs: a port that is taken (an
 // old plugin process still holds it) is logged and tried again every
@@ -40,7 +43,7 @@ class MetricsServer {
  public:
   using ScrapeFn = std::function<std::string()>;
   struct Options {
-    std::chrono::milliseconds read_timeout{30'000};
+    std::chrono::milliseconds read_timeout{30'000};  // per request, and per reply
     std::chrono::milliseconds rebind_interval{10'000};
   };
 

@@ -136,5 +136,46 @@ TEST_F(MetricsServerTest, ATakenPortIsRetriedNotFatal) {
   server.stop();
 }
 
+// The port's connections are the plugin socket's (http_connection.h): kept
+// alive, a request that does not come in time closes the connection, and a
+// body over the limit is answered 413 (before, it was dropped unanswered).
+TEST_F(MetricsServerTest, ConnectionsKeepAliveTimeOutAndRefuseLargeBodies) {
+  MetricsServer server(io_, {"127.0.0.1", 0}, [] { return std::string("x 1\n"); },
+                       {std::chrono::milliseconds(200), std::chrono::milliseconds(20)});
+  ASSERT_TRUE(server.start());
+  run_io();
+  asio::io_context client_io;
+  boost::beast::tcp_stream stream(client_io);
+  stream.expires_after(std::chrono::seconds(10));
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  boost::beast::flat_buffer buffer;
+  for (int i = 0; i < 2; ++i) {
+    http::request<http::string_body> request(http::verb::get, "/metrics", 11);
+    http::write(stream, request);
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    EXPECT_EQ(response.body(), "x 1\n");
+    EXPECT_TRUE(response.keep_alive());
+  }
+  boost::beast::error_code ec;
+  http::response<http::string_body> none;
+  http::read(stream, buffer, none, ec);  // idle past read_timeout
+  EXPECT_EQ(ec, http::error::end_of_stream);
+
+  boost::beast::tcp_stream big(client_io);
+  big.expires_after(std::chrono::seconds(10));
+  big.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  http::request<http::string_body> request(http::verb::get, "/metrics", 11);
+  request.body() = std::string(100'000, 'a');
+  request.prepare_payload();
+  http::write(big, request, ec);
+  boost::beast::flat_buffer big_buffer;
+  http::response<http::string_body> refused;
+  http::read(big, big_buffer, refused);
+  EXPECT_EQ(refused.result_int(), 413);
+  EXPECT_FALSE(refused.keep_alive());
+  server.stop();
+}
+
 }  // namespace
 }  // namespace logguard
