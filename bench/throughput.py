@@ -1,18 +1,28 @@
 #!/usr/bin/env python3
-"""End-to-end write throughput and CPU: logguard vs json-file, through a real dockerd.
+"""End-to-end write throughput and CPU: logguard vs json-file vs a null reader, through a real
+dockerd.
 
-usage: bench/throughput.py --build-dir BUILD [--gib 1.0] [--repeat 1] [--cases a,b,c,d,e]
+usage: bench/throughput.py --build-dir BUILD [--gib 1.0] [--repeat 2] [--cases n,a,b,c,d,e]
 
 One private engine (tests/e2e/harness.py: own dockerd, busybox image, managed plugin packaged
-from BUILD). One container per case writes GIB GiB of 100-byte lines to stdout
-(`yes <99 chars> | dd bs=65536 iflag=fullblock count=K`, K a multiple of 25 so the input is
-whole lines), detached (an attached `docker run` would also copy everything to the client):
+from BUILD), with a second managed plugin, `nullreader` (bench/null_reader.cpp, built with
+-DLOGGUARD_BENCH=ON; bench/null_plugin.py). One container per case writes GIB GiB of 100-byte
+lines to stdout (`yes <99 chars> | dd bs=65536 iflag=fullblock count=K`, K a multiple of 25 so
+the input is whole lines), detached (an attached `docker run` would also copy everything to the
+client):
 
+  n  null reader: reads each FIFO (made 1 MiB) 1 MiB at a time, 1 ms sleep after each read,
+     discards everything: the ceiling of any plugin
   a  logguard  rate=off,compress=false,max-size=100m,max-file=3
   b  logguard  rate=off,compress=true (gzip),max-size=100m,max-file=3
   c  logguard  rate=off,compress=zstd,max-size=100m,max-file=3
   d  json-file max-size=100m,max-file=3                       (the baseline)
   e  logguard  rate=1k,burst=1k,compress=false,max-size=100m,max-file=3  (drop path)
+
+The plugin runs with NODE_WRITE_RATE=off (the node budget would cut a flood on a slow disk, and
+this measures CPU, not the disk). Rounds are interleaved (every case once per round, each round
+starting one case further on), and every ratio is taken within a round, then the median over
+rounds is printed, so a machine whose load drifts between rounds still compares like with like.
 
 Per case: container run time (docker inspect StartedAt -> FinishedAt), docker run -d + docker wait
 wall time, MB/s of input (1 MB = 1e6 bytes) over the run time, and CPU seconds (utime+stime from
@@ -21,13 +31,12 @@ containerd-shim. The shim is not a child of dockerd or containerd (it is re-pare
 it is sampled every 0.1 s while it lives; up to its last 0.1 s may be missed. For logguard with
 compression the "after" sample is taken once the background compression has finished (no plain
 rotated file, no temp left), so compression CPU is counted; the time it took is printed.
-Exits 0 when every case ran (figures are informative; goals are not enforced).
+Exits 0 when every case ran (figures are informative; goals are printed, not enforced).
 """
 import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import sys
 import threading
@@ -36,6 +45,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "e2e"))
 import harness  # noqa: E402
+import null_plugin  # noqa: E402
 
 LINE = "x" * 99  # 100 bytes with the newline `yes` adds
 BLOCK = 65536
@@ -43,6 +53,7 @@ GIB = 1 << 30
 
 BASE_OPTS = {"max-size": "100m", "max-file": "3"}
 CASES = {
+    "n": ("null reader", null_plugin.NAME, {}),
     "a": ("logguard compress=false", "logguard", dict(BASE_OPTS, rate="off", compress="false")),
     "b": ("logguard compress=gzip", "logguard", dict(BASE_OPTS, rate="off", compress="true")),
     "c": ("logguard compress=zstd", "logguard", dict(BASE_OPTS, rate="off", compress="zstd")),
@@ -183,8 +194,9 @@ def count_lines(engine, cid):
     return written, dropped
 
 
-def run_case(engine, sampler, key, blocks, plugin_pid, containerd, compress_timeout):
+def run_case(engine, sampler, key, blocks, plugin_pids, containerd, compress_timeout):
     label, driver, opts = CASES[key]
+    plugin_pid = plugin_pids.get(driver)
     script = "yes %s | dd bs=%d count=%d iflag=fullblock 2>/dev/null" % (LINE, BLOCK, blocks)
     dockerd = engine.dockerd_pid()
     before = {"plugin": cpu_or_none(plugin_pid), "dockerd": cpu_or_none(dockerd),
@@ -226,28 +238,88 @@ def ratio(a, b):
     return None if a is None or b in (None, 0) else a / b
 
 
-def median_result(results):
-    """Median of each numeric figure over repeats of one case."""
-    merged = dict(results[0])
-    for field in ("run_s", "wall_s", "plugin_cpu", "dockerd_cpu", "containerd_cpu", "shim_cpu",
-                  "compress_wait_s"):
-        values = [r[field] for r in results if r[field] is not None]
-        merged[field] = statistics.median(values) if values else None
-    return merged
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def per_gib(result, field, gib):
+    return None if result[field] is None else result[field] / gib
+
+
+def derive(r, input_bytes, gib):
+    """Adds a run's rates: MB/s, CPU per GiB of input, total CPU."""
+    r["mb_s"] = input_bytes / 1e6 / r["run_s"] if r["run_s"] > 0 else None
+    for name in ("plugin", "dockerd"):
+        r[name + "_gib"] = per_gib(r, name + "_cpu", gib)
+    parts = [r[f] for f in ("plugin_cpu", "dockerd_cpu", "containerd_cpu", "shim_cpu")
+             if r[f] is not None]
+    r["total_cpu"] = sum(parts)
+
+
+def round_ratios(round_results):
+    """Ratios within one round: {case: {name: value}}."""
+    out = {}
+    n, d = round_results.get("n"), round_results.get("d")
+    for key, r in round_results.items():
+        out[key] = {
+            "mb_vs_null": ratio(r["mb_s"], n and n["mb_s"]),
+            "mb_vs_json": ratio(r["mb_s"], d and d["mb_s"]),
+            "dockerd_vs_null": ratio(r["dockerd_gib"], n and n["dockerd_gib"]),
+            "dockerd_vs_json": ratio(r["dockerd_gib"], d and d["dockerd_gib"]),
+            "plugin_vs_dockerd": ratio(r["plugin_gib"], r["dockerd_gib"]),
+        }
+    return out
+
+
+def print_goals(res, ratios, lines, gib):
+    ok = lambda good: "n/a" if good is None else ("ok" if good else "MISSED")  # noqa: E731
+    at_least = lambda v, goal: None if v is None else v >= goal  # noqa: E731
+    at_most = lambda v, goal: None if v is None else v <= goal  # noqa: E731
+    print()
+    print("Goals (medians of the per-round ratios)")
+    goals = [
+        ("b", "mb_vs_null", "throughput gzip / null reader", ">= 0.90", at_least, 0.90),
+        ("a", "mb_vs_null", "throughput compress=false / null reader", ">= 0.95", at_least, 0.95),
+        ("b", "dockerd_vs_null", "dockerd CPU/GiB gzip / null reader", "<= 1.05", at_most, 1.05),
+        ("a", "dockerd_vs_null", "dockerd CPU/GiB compress=false / null reader", "<= 1.05",
+         at_most, 1.05),
+        ("b", "plugin_vs_dockerd", "plugin CPU/GiB gzip (compression included) / dockerd's",
+         "<= 0.25", at_most, 0.25),
+        ("e", "plugin_vs_dockerd", "drop path (e): plugin CPU / dockerd's, same bytes", "<= 0.05",
+         at_most, 0.05),
+    ]
+    for key, field, text, goal, check, bound in goals:
+        if key not in ratios:
+            continue
+        value = ratios[key][field]
+        print("  %-56s %6s  goal %s: %s" % (text, fmt(value, "%.3f"), goal,
+                                             ok(check(value, bound))))
+    if "e" in res:
+        e = res["e"]
+        written, dropped = e["written_lines"], e["dropped_lines"]
+        print()
+        print("Drop path (e: rate=1k,burst=1k), last round")
+        print("  lines: %d written + %d dropped (notices) = %d; container wrote %d: %s" % (
+            written, dropped, written + dropped, lines,
+            "exact" if written + dropped == lines else "MISMATCH"))
+        if "a" in res:
+            print("  plugin CPU per GiB dropped / per GiB written (a): %s" % fmt(
+                ratio(e["plugin_gib"], res["a"]["plugin_gib"]), "%.3f"))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--gib", type=float, default=1.0, help="GiB each container writes")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per case (median reported)")
-    parser.add_argument("--cases", default="a,b,c,d,e", help="subset of a,b,c,d,e")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="interleaved rounds (every case once per round); medians reported")
+    parser.add_argument("--cases", default="n,a,b,c,d,e", help="subset of n,a,b,c,d,e")
     parser.add_argument("--compress-timeout", type=float, default=600,
                         help="seconds to wait for background compression after a container ends")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args()
-    if os.geteuid() != 0:
-        print("needs root (it runs dockerd)", file=sys.stderr)
+    if not harness.start_as_root("throughput"):
         return 1
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in CASES]
@@ -260,105 +332,87 @@ def main():
     lines = input_bytes // 100
     gib = input_bytes / GIB
 
-    def terminate(signum, frame):
-        raise SystemExit("throughput: stopped by signal %d" % signum)
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
-
     engine = harness.Engine(args.build_dir)
     sampler = None
+    rounds = []
     try:
         started = time.monotonic()
         engine.start()
-        plugin_pid = engine.plugin_pid()
+        engine.configure_plugin(NODE_WRITE_RATE="off")
+        pids = {"logguard": engine.plugin_pid()}
+        if "n" in cases:
+            pids[null_plugin.NAME] = null_plugin.install(engine, args.build_dir)
         containerd = containerd_pid(engine)
-        print("engine ready in %.1f s (%s); plugin pid %s%s, dockerd pid %d, containerd pid %s"
-              % (time.monotonic() - started, engine.dir, plugin_pid,
-                 "" if check_plugin_pid(engine, plugin_pid) else " (NOT under this engine's shim!)",
+        print("engine ready in %.1f s (%s); plugin pids %s%s, dockerd pid %d, containerd pid %s"
+              % (time.monotonic() - started, engine.dir, pids,
+                 "" if check_plugin_pid(engine, pids["logguard"])
+                 else " (logguard NOT under this engine's shim!)",
                  engine.dockerd_pid(), containerd), flush=True)
         print("input per container: %d bytes = %.3f GiB = %d lines of 100 bytes (dd count=%d)"
               % (input_bytes, gib, lines, blocks), flush=True)
+        print("load average at start: %s" % " ".join(open("/proc/loadavg").read().split()[:3]),
+              flush=True)
         sampler = ShimSampler(engine)
-        per_case = {}
         for rep in range(args.repeat):
-            for key in cases:
-                r = run_case(engine, sampler, key, blocks, plugin_pid, containerd,
+            order = cases[rep % len(cases):] + cases[:rep % len(cases)]
+            results = {}
+            for key in order:
+                r = run_case(engine, sampler, key, blocks, pids, containerd,
                              args.compress_timeout)
-                per_case.setdefault(key, []).append(r)
-                print("  %s run %d: %-24s exit %d, run %.2f s, wall %.2f s, plugin %s s, dockerd "
+                derive(r, input_bytes, gib)
+                results[key] = r
+                print("  %s round %d: %-24s exit %d, run %.2f s (%s MB/s), plugin %s s, dockerd "
                       "%s s, shim %s s%s" % (
-                          key, rep + 1, r["label"], r["exit"], r["run_s"], r["wall_s"],
+                          key, rep + 1, r["label"], r["exit"], r["run_s"], fmt(r["mb_s"], "%.1f"),
                           fmt(r["plugin_cpu"]), fmt(r["dockerd_cpu"]), fmt(r["shim_cpu"]),
                           "" if r["compress_wait_s"] is None
                           else ", compression done %.1f s after exit" % r["compress_wait_s"]),
                       flush=True)
+            rounds.append(results)
+        print("load average at end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     finally:
         if sampler:
             sampler.stop()
         engine.stop()
 
-    res = {k: median_result(v) for k, v in per_case.items()}
-    for r in res.values():
-        r["mb_s"] = input_bytes / 1e6 / r["run_s"] if r["run_s"] > 0 else None
-        parts = [r[f] for f in ("plugin_cpu", "dockerd_cpu", "containerd_cpu", "shim_cpu")
-                 if r[f] is not None]
-        r["total_cpu"] = sum(parts)
+    res = {}
+    for key in cases:
+        runs = [rnd[key] for rnd in rounds]
+        merged = dict(runs[-1])
+        for field in ("run_s", "wall_s", "mb_s", "plugin_cpu", "dockerd_cpu", "containerd_cpu",
+                      "shim_cpu", "total_cpu", "plugin_gib", "dockerd_gib", "compress_wait_s"):
+            merged[field] = median(r[field] for r in runs)
+        res[key] = merged
+    per_round = [round_ratios(rnd) for rnd in rounds]
+    ratios = {key: {name: median(pr[key][name] for pr in per_round)
+                    for name in per_round[0][key]} for key in cases}
 
     print()
-    print("Throughput, %.3f GiB of 100-byte lines per container (median of %d run(s))"
-          % (gib, args.repeat))
-    header = "%-26s %8s %8s %8s %9s %9s %9s %8s %9s %9s" % (
-        "case", "run s", "wall s", "MB/s", "plugin s", "dockerd s", "ctrd s", "shim s", "total s",
-        "compr. s")
+    print("Throughput, %.3f GiB of 100-byte lines per container, median of %d interleaved "
+          "round(s)" % (gib, args.repeat))
+    header = "%-26s %6s %6s %6s %8s %6s %6s %8s %7s %7s %7s" % (
+        "case", "MB/s", "x null", "x json", "dockerd", "x null", "x json", "plugin", "plug/d",
+        "total s", "compr.s")
     print(header)
+    print("%-26s %6s %6s %6s %8s %6s %6s %8s %7s %7s %7s" % (
+        "", "", "", "", "s/GiB", "", "", "s/GiB", "", "", ""))
     print("-" * len(header))
     for key in cases:
-        r = res[key]
-        print("%-26s %8.2f %8.2f %8s %9s %9s %9s %8s %9.2f %9s" % (
-            r["case"] + " " + r["label"], r["run_s"], r["wall_s"], fmt(r["mb_s"], "%.1f"),
-            fmt(r["plugin_cpu"]), fmt(r["dockerd_cpu"]), fmt(r["containerd_cpu"]),
-            fmt(r["shim_cpu"]), r["total_cpu"], fmt(r["compress_wait_s"], "%.1f")))
-    print("(run s: StartedAt->FinishedAt; wall s: docker run -d + docker wait; MB/s: input over run s;"
-          " CPU in seconds; total = plugin+dockerd+containerd+shim; compr. s: wait for background"
-          " compression after exit, inside plugin s)")
-
-    print()
-    print("Ratios")
-    if "a" in res and "d" in res:
-        a, d = res["a"], res["d"]
-        print("  throughput logguard(a) / json-file(d):       %s" % fmt(ratio(a["mb_s"], d["mb_s"])))
-        print("  total CPU  logguard(a) / json-file(d):       %s" % fmt(ratio(a["total_cpu"],
-                                                                            d["total_cpu"])))
-        print("  dockerd CPU logguard(a) / json-file(d):      %s" % fmt(ratio(a["dockerd_cpu"],
-                                                                            d["dockerd_cpu"])))
-    if "a" in res:
-        for key, name in (("b", "gzip"), ("c", "zstd")):
-            if key in res:
-                print("  throughput compress=%s / compress=false:   %s"
-                      % (name, fmt(ratio(res[key]["mb_s"], res["a"]["mb_s"]))))
-                print("  plugin CPU compress=%s / compress=false:   %s"
-                      % (name, fmt(ratio(res[key]["plugin_cpu"], res["a"]["plugin_cpu"]))))
-    if "e" in res:
-        e = res["e"]
-        written, dropped = e["written_lines"], e["dropped_lines"]
-        print()
-        print("Drop path (e: rate=1k,burst=1k)")
-        print("  lines: %d written + %d dropped (notices) = %d; container wrote %d: %s" % (
-            written, dropped, written + dropped, lines,
-            "exact" if written + dropped == lines else "MISMATCH"))
-        dropped_gib = dropped * 100 / GIB
-        per_dropped = ratio(e["plugin_cpu"], dropped_gib)
-        print("  plugin CPU per GiB dropped:                  %s s" % fmt(per_dropped, "%.3f"))
-        if "a" in res:
-            per_written = ratio(res["a"]["plugin_cpu"], gib)
-            print("  plugin CPU per GiB written (a):              %s s" % fmt(per_written, "%.3f"))
-            print("  ratio dropped / written:                     %s" % fmt(ratio(per_dropped,
-                                                                                per_written), "%.3f"))
-        print("  dockerd CPU per GiB in the drop case:        %s s" % fmt(ratio(e["dockerd_cpu"],
-                                                                               gib), "%.3f"))
+        r, q = res[key], ratios[key]
+        print("%-26s %6s %6s %6s %8s %6s %6s %8s %7s %7.1f %7s" % (
+            key + " " + r["label"], fmt(r["mb_s"], "%.1f"), fmt(q["mb_vs_null"]),
+            fmt(q["mb_vs_json"]), fmt(r["dockerd_gib"]), fmt(q["dockerd_vs_null"]),
+            fmt(q["dockerd_vs_json"]), fmt(r["plugin_gib"]), fmt(q["plugin_vs_dockerd"], "%.3f"),
+            r["total_cpu"], fmt(r["compress_wait_s"], "%.1f")))
+    print("(MB/s: input over the container's run time (StartedAt->FinishedAt); CPU: utime+stime"
+          " per GiB of input; plugin s/GiB for gzip/zstd counts background compression until the"
+          " last rotation is compressed (compr.s after the container exited); x null, x json:"
+          " ratio to the null reader's and json-file's figure of the same round; plug/d: plugin"
+          " CPU / dockerd CPU of the same run; total s: plugin+dockerd+containerd+shim)")
+    print_goals(res, ratios, lines, gib)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"input_bytes": input_bytes, "runs": per_case}, f, indent=1)
+            json.dump({"input_bytes": input_bytes, "rounds": rounds}, f, indent=1)
     return 0
 
 

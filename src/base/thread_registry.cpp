@@ -1,5 +1,7 @@
 #include "logguard/base/thread_registry.h"
 
+#include <iterator>
+
 #include <spdlog/spdlog.h>
 
 namespace logguard {
@@ -14,8 +16,7 @@ void ThreadRegistry::spawn(std::function<void()> work) {
     } catch (const std::exception& e) {
       spdlog::error("thread ended with an error: {}", e.what());
     }
-    std::lock_guard lock(mu_);
-    entry.done = true;
+    finish(entry);
   };
   try {
     entry.thread = starter_ ? starter_(std::move(body)) : std::thread(std::move(body));
@@ -23,6 +24,30 @@ void ThreadRegistry::spawn(std::function<void()> work) {
     threads_.pop_back();
     throw;
   }
+}
+
+// Joins the threads that ended before this one. An ended thread is not
+// freed until it is joined: its stack stays mapped (with the pages it
+// touched) and its thread-local storage stays. A thread takes only threads
+// already done, and marks itself done after that, so no two threads ever
+// join each other; one that takes this thread joins it after these joins.
+void ThreadRegistry::finish(Entry& self) {
+  std::list<Entry> ended;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = threads_.begin(); it != threads_.end();) {
+      auto next = std::next(it);
+      if (it->done) ended.splice(ended.end(), threads_, it);
+      it = next;
+    }
+    self.done = true;  // from here on another thread may take and join this one
+  }
+  for (auto& entry : ended) entry.thread.join();
+}
+
+size_t ThreadRegistry::held() {
+  std::lock_guard lock(mu_);
+  return threads_.size();
 }
 
 void ThreadRegistry::reap_locked() {
@@ -42,6 +67,8 @@ void ThreadRegistry::join_all() {
     std::lock_guard lock(mu_);
     all.splice(all.end(), threads_);
   }
+  // A thread in finish() joins the threads it took before it ends, so they
+  // are joined too by the time this returns.
   for (auto& entry : all) {
     if (entry.thread.joinable()) entry.thread.join();
   }

@@ -98,6 +98,23 @@ Driver::Started Driver::make_session(const SessionRecord& record, bool reattache
 }
 
 void Driver::start_logging(const std::string& fifo_path, const ContainerInfo& info) {
+  const int64_t began = clock_.monotonic_nanos();
+  try {
+    start_session(fifo_path, info);
+  } catch (...) {
+    time_start(began);
+    throw;
+  }
+  time_start(began);
+}
+
+void Driver::time_start(int64_t began_nanos) {
+  if (config_.metrics == nullptr) return;
+  const int64_t took = clock_.monotonic_nanos() - began_nanos;
+  config_.metrics->start_logging_duration().Observe(static_cast<double>(took) / 1e9);
+}
+
+void Driver::start_session(const std::string& fifo_path, const ContainerInfo& info) {
   validate_container_id(info.id);
   check_fifo_path(fifo_path);
   SessionRecord record{fifo_path, info.id, info.name, {}, {}, info.labels};

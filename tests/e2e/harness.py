@@ -231,20 +231,41 @@ class Engine:
     def json_file_path(self, cid):
         return os.path.join(self.dir, "data", "containers", cid, cid + "-json.log")
 
-    def plugin_pid(self):
+    def plugin_pid(self, name=PLUGIN, executable="logguard"):
         """PID of this engine's plugin process (for CPU accounting): the process
         in the cgroup named after the plugin's ID."""
-        plugin_id = self.docker("plugin", "inspect", "-f", "{{.Id}}", PLUGIN).stdout.decode().strip()
+        plugin_id = self.docker("plugin", "inspect", "-f", "{{.Id}}", name).stdout.decode().strip()
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
                 if plugin_id in open("/proc/%s/cgroup" % entry).read() and \
-                        os.readlink("/proc/%s/exe" % entry).endswith("/logguard"):
+                        os.readlink("/proc/%s/exe" % entry).endswith("/" + executable):
                     return int(entry)
             except OSError:
                 continue
         return None
+
+    def plugin_socket(self):
+        """The plugin's unix socket (it answers GET /metrics there too)."""
+        plugin_id = self.docker("plugin", "inspect", "-f", "{{.Id}}", PLUGIN).stdout.decode().strip()
+        # The engine puts managed plugins' sockets here whatever its --exec-root.
+        return os.path.join("/run/docker/plugins", plugin_id, "logguard.sock")
+
+    def scrape_metrics(self):
+        """GET /metrics on the plugin's socket: {series: value}. Raises if it does not answer."""
+        out = subprocess.run(
+            ["curl", "-sf", "--unix-socket", self.plugin_socket(), "http://x/metrics"],
+            capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise AssertionError("GET /metrics on the plugin's socket failed (%d): %s" % (
+                out.returncode, out.stderr))
+        samples = {}
+        for line in out.stdout.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                samples[name] = float(value)
+        return samples
 
     def dockerd_pid(self):
         return int(open(os.path.join(self.dir, "dockerd.pid")).read())

@@ -88,10 +88,7 @@ class MetricsTest(harness.EngineTest):
             raise unittest.SkipTest("no %s (Debian package prometheus)" % PROMETHEUS)
 
     def plugin_socket(self):
-        plugin_id = self.engine.docker("plugin", "inspect", "-f", "{{.Id}}",
-                                       harness.PLUGIN).stdout.decode().strip()
-        # The engine puts managed plugins' sockets here whatever its --exec-root.
-        path = os.path.join("/run/docker/plugins", plugin_id, "logguard.sock")
+        path = self.engine.plugin_socket()
         self.assertTrue(os.path.exists(path), path)
         return path
 
@@ -167,16 +164,8 @@ class MetricsTest(harness.EngineTest):
 
     def scrape_socket(self):
         """GET /metrics on the plugin's unix socket: {series: value}."""
-        out = subprocess.run(
-            ["curl", "-sf", "--unix-socket", self.plugin_socket(), "http://x/metrics"],
-            capture_output=True, text=True, timeout=30)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        samples = {}
-        for line in out.stdout.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                samples[name] = float(value)
-        return samples
+        self.plugin_socket()
+        return self.engine.scrape_metrics()
 
     def test_block_mode_counts_the_seconds_a_container_waited(self):
         """Proves logguard_container_blocked_seconds_total: a container writing 3 MB of lines

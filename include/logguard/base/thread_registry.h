@@ -1,8 +1,11 @@
 // ThreadRegistry: threads that run until their work ends (one per logging
-// session, one per `docker logs` stream), joined at shutdown. Finished
-// threads are reaped as new ones start, so the registry does not grow.
+// session, one per `docker logs` stream), joined at shutdown. A thread that
+// ends joins those that ended before it, and a new one joins any left, so at
+// most one ended thread is unjoined at a time: the registry does not grow,
+// and ended threads' stacks are given back without waiting for a new thread.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -24,12 +27,15 @@ class ThreadRegistry {
   void spawn(std::function<void()> work);
   // Joins every thread; the caller must first make their work end.
   void join_all();
+  // Threads running, or ended and not yet joined.
+  size_t held();
 
  private:
   struct Entry {
     std::thread thread;
     bool done = false;
   };
+  void finish(Entry& self);
   void reap_locked();
 
   Starter starter_;

@@ -87,6 +87,8 @@ class Driver : public LiveSessions {
   // Validates the options, opens the FIFO and the container's log, and starts
   // reading. Throws DriverError (bad options, a File that is not the
   // engine's FIFO, unusable files). Repeated for a live FIFO: nothing happens.
+  // How long it took, however it ended, goes to the metrics: `docker run`
+  // waits for it.
   void start_logging(const std::string& fifo_path, const ContainerInfo& info);
   // Waits (bounded) until what the FIFO holds is written; the session ends
   // by itself when the engine closes the FIFO. Unknown FIFOs are fine.
@@ -107,6 +109,8 @@ class Driver : public LiveSessions {
     std::shared_ptr<Session> session;
     std::shared_ptr<ContainerLog> log;
   };
+  void start_session(const std::string& fifo_path, const ContainerInfo& info);
+  void time_start(int64_t began_nanos);
   Started make_session(const SessionRecord& record, bool reattached);
   void run_session(std::shared_ptr<Session> session, std::shared_ptr<ContainerLog> log,
                    SessionRecord record, std::function<void(const std::string&)> opened);

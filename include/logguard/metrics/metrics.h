@@ -89,6 +89,7 @@ class Metrics {
   // Plugin-wide series.
   prometheus::Gauge& followers() { return *followers_; }
   prometheus::Histogram& probe_duration() { return *probe_duration_; }
+  prometheus::Histogram& start_logging_duration() { return *start_logging_duration_; }
   prometheus::Gauge& sessions() { return *sessions_; }
   prometheus::Gauge& compressor_queued() { return *compressor_queued_; }
   prometheus::Gauge& compressor_lag() { return *compressor_lag_; }
@@ -130,6 +131,7 @@ class Metrics {
   prometheus::Counter* write_errors_;
   prometheus::Histogram* write_duration_;
   prometheus::Histogram* probe_duration_;
+  prometheus::Histogram* start_logging_duration_;
   prometheus::Gauge* followers_;
   prometheus::Gauge* sessions_;
   prometheus::Gauge* compressor_queued_;
