@@ -93,7 +93,9 @@ class FrameScanner {
 };
 
 // Incremental decoder over the bytes of one stream, for readers that take
-// their input in pieces they cannot keep: a FrameScanner over a buffer.
+// their input in pieces they cannot keep: a FrameScanner over a buffer. The
+// plugin peeks and scans in place (StreamPump); this is the tests', the
+// fuzzer's and the benchmarks' decoder of what the engine writes.
 //
 // feed() copies bytes in; next() yields each complete frame as a view that
 // stays valid until the next feed(). Skipped frames are as FrameScanner's
@@ -108,16 +110,14 @@ class FrameScanner {
 // skipped (during an oversized skip it advances as its bytes are fed).
 class FrameDecoder {
  public:
-  // kError is never returned any more (bad frames are skipped); it remains
-  // so that callers written for the old contract still compile.
-  enum class Status { kFrame, kNeedMore, kError };
+  enum class Status { kFrame, kNeedMore };
 
   explicit FrameDecoder(size_t max_frame = kMaxFrameSize) : scanner_(max_frame) {}
 
   void feed(const char* data, size_t n);
   // kFrame: *entry holds the next frame. kNeedMore: feed more bytes.
   Status next(LogEntryView* entry);
-  // The same, copied into a protobuf message (slower; for tests and old callers).
+  // The same, copied into a protobuf message (slower; for tests).
   Status next(LogEntry* entry);
 
   uint64_t fed() const { return fed_; }
@@ -128,8 +128,6 @@ class FrameDecoder {
 
   uint64_t skipped_frames() const { return scanner_.skipped_frames(); }
   std::string last_skip_reason() const { return scanner_.last_skip_reason(); }
-  // The old name of last_skip_reason().
-  std::string error() const { return last_skip_reason(); }
 
   size_t buffer_capacity() const { return buffer_.capacity(); }
 

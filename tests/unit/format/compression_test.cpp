@@ -200,7 +200,9 @@ TEST(Compression, GzipFileIsOneMemberPerChunkOfInput) {
     std::string joined;
     for (size_t i = 0; i < members.size(); ++i) {
       EXPECT_EQ(members[i].flags, i == 0 ? 0x04 : 0x00) << "member " << i;
-      if (i + 1 < members.size()) EXPECT_EQ(members[i].data.size(), kChunk) << "member " << i;
+      if (i + 1 < members.size()) {
+        EXPECT_EQ(members[i].data.size(), kChunk) << "member " << i;
+      }
       joined += members[i].data;
     }
     EXPECT_EQ(joined, data);

@@ -26,6 +26,8 @@ struct FakeDisk {
     int fd;
     uint64_t offset, length;
   };
+  explicit FakeDisk(FakeClock& c) : clock(c) {}
+
   FakeClock& clock;
   double rate = 100e6;
   std::vector<Call> calls;
@@ -57,7 +59,7 @@ std::shared_ptr<UniqueFd> fake_fd(int n) {
 
 class WriteBackTest : public ::testing::Test {
  protected:
-  WriteBackTest() : disk_{clock_}, wb_(clock_, disk_.flush(), disk_.linked()) {}
+  WriteBackTest() : disk_(clock_), wb_(clock_, disk_.flush(), disk_.linked()) {}
 
   // Steps the write-back until nothing is due, moving the clock over its
   // waits; at most `limit` of clock time.
