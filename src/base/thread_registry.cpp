@@ -8,7 +8,7 @@ namespace logguard {
 
 void ThreadRegistry::spawn(std::function<void()> work) {
   std::lock_guard lock(mu_);
-  reap_locked();
+  for (auto& ended : take_ended_locked()) ended.thread.join();
   auto& entry = threads_.emplace_back();
   auto body = [this, &entry, work = std::move(work)] {
     try {
@@ -35,11 +35,7 @@ void ThreadRegistry::finish(Entry& self) {
   std::list<Entry> ended;
   {
     std::lock_guard lock(mu_);
-    for (auto it = threads_.begin(); it != threads_.end();) {
-      auto next = std::next(it);
-      if (it->done) ended.splice(ended.end(), threads_, it);
-      it = next;
-    }
+    ended = take_ended_locked();
     self.done = true;  // from here on another thread may take and join this one
   }
   for (auto& entry : ended) entry.thread.join();
@@ -50,15 +46,14 @@ size_t ThreadRegistry::held() {
   return threads_.size();
 }
 
-void ThreadRegistry::reap_locked() {
+std::list<ThreadRegistry::Entry> ThreadRegistry::take_ended_locked() {
+  std::list<Entry> ended;
   for (auto it = threads_.begin(); it != threads_.end();) {
-    if (it->done) {
-      it->thread.join();
-      it = threads_.erase(it);
-    } else {
-      ++it;
-    }
+    auto next = std::next(it);
+    if (it->done) ended.splice(ended.end(), threads_, it);
+    it = next;
   }
+  return ended;
 }
 
 void ThreadRegistry::join_all() {

@@ -36,7 +36,8 @@ class ThreadRegistry {
     bool done = false;
   };
   void finish(Entry& self);
-  void reap_locked();
+  // Moves the ended threads out of threads_ (mu_ held); the caller joins them.
+  std::list<Entry> take_ended_locked();
 
   Starter starter_;
   std::mutex mu_;
