@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -12,11 +13,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "logguard/base/clock.h"
 #include "logguard/ingest/fifo_stream.h"
+#include "logguard/base/cpu_meter.h"
+#include "logguard/base/memory_trim.h"
 #include "logguard/storage/compressor.h"
 #include "logguard/driver/driver.h"
 #include "logguard/base/file_system.h"
@@ -190,6 +194,8 @@ int main(int argc, char** argv) {
     NodeGuard guard(guard_config, *log_fs, *engine_fs, directories, write_back, clock);
     Compressor compressor(clock);
     compressor.charge_to(guard.budget().join("compressor"));
+    ProcCpuMeter cpu_meter(*host_fs, clock);
+    compressor.yield_to(cpu_meter);
     // Rooted too: nothing planted in the state directory is followed.
     auto state_fs = make_posix_file_system(flags.state_dir);
     SessionStore store(*state_fs, flags.state_dir + "/sessions");
@@ -203,6 +209,7 @@ int main(int argc, char** argv) {
       metrics.sessions().Set(static_cast<double>(driver.session_count()));
       metrics.compressor_queued().Set(static_cast<double>(compressor.queued()));
       metrics.compressor_lag().Set(static_cast<double>(compressor.oldest_wait_nanos()) / 1e9);
+      metrics.compressor_yielding().Set(compressor.yielding() ? 1 : 0);
       NodeBudget& budget = guard.budget().budget();
       const double rate = budget.rate();
       metrics.node_budget().Set(rate > 0 ? rate : std::numeric_limits<double>::infinity());
@@ -211,6 +218,21 @@ int main(int argc, char** argv) {
     });
     PluginApi api(driver, &metrics);
     boost::asio::io_context io;
+    // Every 10 s: ended containers' series go after their linger, and the
+    // memory sessions and series freed goes back to the system (memory_trim.h).
+    boost::asio::steady_timer upkeep(io);
+    MemoryTrim memory_trim;
+    std::function<void()> keep_up = [&] {
+      upkeep.expires_after(std::chrono::seconds(10));
+      upkeep.async_wait([&](const boost::system::error_code& error) {
+        if (error) return;
+        if (memory_trim.something_ended(driver.session_count(), metrics.sweep())) {
+          trim_free_memory();
+        }
+        keep_up();
+      });
+    };
+    keep_up();
     HttpServer server(io, flags.socket, api);
     std::optional<MetricsServer> metrics_server;
     if (metrics_addr) metrics_server.emplace(io, *metrics_addr, [&] { return metrics.scrape(); });
@@ -220,6 +242,7 @@ int main(int argc, char** argv) {
       server.stop();
       if (metrics_server) metrics_server->stop();
       driver.shutdown();  // ends sessions (progress saved), closes logs, which ends followers
+      upkeep.cancel();
       io.stop();
     });
     server.start();

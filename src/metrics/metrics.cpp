@@ -42,14 +42,8 @@ ContainerMetrics::ContainerMetrics(Metrics& m, const prometheus::Labels& labels)
       disk_bytes(m.disk_bytes_.Add(labels)),
       write_errors(*m.write_errors_),
       write_duration(*m.write_duration_),
-      owner_(m) {
-  for (size_t cause = 0; cause < kDropCauses; ++cause) {
-    prometheus::Labels with_limit = labels;
-    with_limit.emplace("limit", drop_cause_name(cause));
-    dropped_bytes_[cause] = &m.dropped_bytes_.Add(with_limit);
-    dropped_lines_[cause] = &m.dropped_lines_.Add(with_limit);
-  }
-}
+      owner_(m),
+      labels_(labels) {}
 
 ContainerMetrics::~ContainerMetrics() { owner_.remove(*this); }
 
@@ -62,11 +56,29 @@ void ContainerMetrics::publish(const LimitTotals& now, LimitTotals& last) {
     for (size_t cause = 0; cause < kDropCauses; ++cause) {
       const uint64_t bytes = now.bytes_dropped_by[cause] - last.bytes_dropped_by[cause];
       const uint64_t lines = now.lines_dropped_by[cause] - last.lines_dropped_by[cause];
-      if (bytes > 0) dropped_bytes_[cause]->Increment(static_cast<double>(bytes));
-      if (lines > 0) dropped_lines_[cause]->Increment(static_cast<double>(lines));
+      if (bytes > 0) {
+        dropped(owner_.dropped_bytes_, dropped_bytes_, cause).Increment(static_cast<double>(bytes));
+      }
+      if (lines > 0) {
+        dropped(owner_.dropped_lines_, dropped_lines_, cause).Increment(static_cast<double>(lines));
+      }
     }
   }
   last = now;
+}
+
+// Two sessions of one container may both make it: the family gives both the
+// same series for the same labels.
+prometheus::Counter& ContainerMetrics::dropped(prometheus::Family<prometheus::Counter>& family,
+                                               DropSeries& slots, size_t cause) {
+  prometheus::Counter* series = slots[cause].load(std::memory_order_acquire);
+  if (series == nullptr) {
+    prometheus::Labels with_limit = labels_;
+    with_limit.emplace("limit", drop_cause_name(cause));
+    series = &family.Add(with_limit);
+    slots[cause].store(series, std::memory_order_release);
+  }
+  return *series;
 }
 
 Metrics::Metrics(Clock& clock)
@@ -170,6 +182,12 @@ Metrics::Metrics(Clock& clock)
                                "waited (0 if none).")
                          .Register(*registry_)
                          .Add({});
+  compressor_yielding_ = &BuildGauge()
+                              .Name("logguard_compressor_yielding")
+                              .Help("1 while the compressor leaves the CPUs to others (the node "
+                                    "has no idle CPU), 0 otherwise.")
+                              .Register(*registry_)
+                              .Add({});
   node_budget_ = &BuildGauge()
                       .Name("logguard_node_write_budget_bytes_per_second")
                       .Help("The node's write budget for all logs (NODE_WRITE_RATE; in auto "
@@ -229,6 +247,12 @@ void Metrics::sweep_locked(int64_t mono_now) {
   }
 }
 
+size_t Metrics::sweep() {
+  std::lock_guard lock(mu_);
+  sweep_locked(clock_.monotonic_nanos());
+  return containers_.size();
+}
+
 void Metrics::remove(ContainerMetrics& c) {
   received_bytes_.Remove(&c.received_bytes);
   received_lines_.Remove(&c.received_lines);
@@ -240,8 +264,8 @@ void Metrics::remove(ContainerMetrics& c) {
   compressed_output_.Remove(&c.compressed_output_bytes);
   disk_bytes_.Remove(&c.disk_bytes);
   for (size_t cause = 0; cause < kDropCauses; ++cause) {
-    dropped_bytes_.Remove(c.dropped_bytes_[cause]);
-    dropped_lines_.Remove(c.dropped_lines_[cause]);
+    if (auto* series = c.dropped_bytes_[cause].load()) dropped_bytes_.Remove(series);
+    if (auto* series = c.dropped_lines_[cause].load()) dropped_lines_.Remove(series);
   }
 }
 

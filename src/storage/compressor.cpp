@@ -92,6 +92,7 @@ void Compressor::run() {
       if (stopping_) break;
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      running_submitted_ = submitted_.front();
       submitted_.pop_front();
     }
     execute(job);
@@ -111,12 +112,14 @@ void Compressor::run() {
 void Compressor::execute(CompressionJob& job) {
   bool written = false;
   try {
+    wait_for_idle_cpu();
     if (std::unique_ptr<ReadableFile> source = job.open_source()) {
       uint64_t out_bytes = 0;
       compress_file(*source, *job.create_temp(), job.codec, job.last_time_nanos,
                     [&](size_t n) {
                       out_bytes += n;
                       pay_for(n);
+                      wait_for_idle_cpu();
                     });
       written = true;
       if (job.compressed) job.compressed(source->size(), out_bytes);
@@ -127,6 +130,32 @@ void Compressor::execute(CompressionJob& job) {
     spdlog::warn("compressor: {} not compressed, the file stays plain", job.temp_path);
   }
   finish(job, written);
+}
+
+void Compressor::yield_to(CpuMeter& meter, CompressionYieldConfig yield) {
+  meter_ = &meter;
+  yield_ = CompressionYield(yield);
+}
+
+// Waits, a look at a time, until the node has idle CPU or the job has waited
+// long enough (compression_yield.h); stop() cuts the wait short. The source
+// stays open meanwhile, so its owner may rotate and rename it.
+void Compressor::wait_for_idle_cpu() {
+  if (!meter_) return;
+  auto age = [&] { return clock_.monotonic_nanos() - running_submitted_; };
+  if (yield_.go_stands(clock_.monotonic_nanos(), age())) return;
+  const auto look = std::chrono::nanoseconds(yield_.config().look_nanos);
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    const std::optional<CpuSample> sample = meter_->sample();
+    const bool go = yield_.may_go(sample, age());
+    lock.lock();
+    yielding_.store(!go, std::memory_order_relaxed);
+    if (go) return;
+    wake_.wait_for(lock, look);
+  }
+  yielding_.store(false, std::memory_order_relaxed);
 }
 
 // Charges compressed bytes to the node's write budget as they are written

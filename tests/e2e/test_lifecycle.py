@@ -30,9 +30,10 @@ class LifecycleTest(harness.EngineTest):
         current = [r["log"] for r in harness.read_records(os.path.join(directory, base))]
         self.assertEqual(current, ["last\n"], "the last line did not start a new file")
         expected = sorted([base, base + ".1.gz"])
-        settled = wait_until(lambda: sorted(os.listdir(directory)) == expected, 15)
-        self.assertTrue(settled, "15 s after the container stopped: %s" % sorted(
-            n[len(cid):] for n in os.listdir(directory)))
+        settled = wait_until(lambda: sorted(os.listdir(directory)) == expected,
+                             harness.COMPRESSED_WITHIN)
+        self.assertTrue(settled, "%d s after the container stopped: %s" % (
+            harness.COMPRESSED_WITHIN, sorted(n[len(cid):] for n in os.listdir(directory))))
         logs = [r["log"] for r in harness.all_records(directory, cid)]
         self.assertEqual([int(x[:8]) for x in logs[:count]], list(range(1, count + 1)))
         self.assertEqual(logs[count:], ["z" * 2000 + "\n", "last\n"])

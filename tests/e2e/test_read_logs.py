@@ -269,7 +269,7 @@ class ReadLogsTest(harness.EngineTest):
                 return False
             current = harness.read_records(container_files(directory, cid)[-1])
             return bool(current) and current[-1]["log"] == "%d\n" % total and compressed()
-        self.assertTrue(wait_until(settled, 20), os.listdir(directory))
+        self.assertTrue(wait_until(settled, harness.COMPRESSED_WITHIN), os.listdir(directory))
         self.check_tail(cid, total)
         self.engine.docker("kill", cid)
         self.engine.wait(cid)

@@ -151,7 +151,7 @@ class PluginRestartCase(harness.EngineTest):
                         "no new plugin process %d s after pid %d ended" % (timeout, old))
         return pid
 
-    def settled_records(self, cid, timeout=30):
+    def settled_records(self, cid, timeout=harness.COMPRESSED_WITHIN):
         """All records of a container once every rotated file is compressed (a compression
         under way leaves both names for a moment)."""
         directory = self.engine.log_dir(cid)

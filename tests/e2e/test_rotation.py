@@ -62,10 +62,10 @@ def settled(directory, cid):
 
 class RotatedFilesTest(harness.EngineTest):
     def files_after(self, cid, compressed):
-        """The container's file names once background compression is done (up to 10 s)."""
+        """The container's file names once background compression is done."""
         directory = self.engine.log_dir(cid)
         if compressed:
-            wait_until(lambda: settled(directory, cid), 10)
+            wait_until(lambda: settled(directory, cid), harness.COMPRESSED_WITHIN)
         return sorted(os.listdir(directory))
 
     def check_rotation(self, compress, max_file=3):
@@ -150,7 +150,7 @@ class RotatedFilesTest(harness.EngineTest):
         cid, _ = self.engine.run(harness.numbered_lines(count), timeout=600, opts={
             "rate": "off", "max-size": "1m", "max-file": "100"})
         directory = self.engine.log_dir(cid)
-        wait_until(lambda: settled(directory, cid), 30)
+        wait_until(lambda: settled(directory, cid), harness.COMPRESSED_WITHIN)
         records = harness.all_records(directory, cid)
         self.assertEqual([r for r in records if harness.is_notice(r)][:1], [])
         numbers = [int(r["log"][:8]) for r in records]

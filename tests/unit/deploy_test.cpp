@@ -38,6 +38,11 @@ std::set<std::string> exported_names() {
   FakeClock clock;
   Metrics metrics(clock);
   auto container = metrics.container(std::string(64, 'a'), "/web");
+  // A container that dropped a line: drop series exist from its first drop.
+  LimitTotals dropped, published;
+  dropped.bytes_dropped = dropped.bytes_dropped_by[0] = 100;
+  dropped.lines_dropped = dropped.lines_dropped_by[0] = 1;
+  container->publish(dropped, published);
   std::set<std::string> names;
   std::istringstream text(metrics.scrape());
   for (std::string line; std::getline(text, line);) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -66,9 +67,17 @@ class ContainerMetrics {
   friend class Metrics;
   ContainerMetrics(Metrics& owner, const prometheus::Labels& labels);
 
+  using DropSeries = std::array<std::atomic<prometheus::Counter*>, kDropCauses>;
+  // The cause's series in `family`, made at the container's first drop of
+  // that cause: most containers never drop, and 14 series they would not use
+  // were most of the memory of an idle session (bench/density.py).
+  prometheus::Counter& dropped(prometheus::Family<prometheus::Counter>& family, DropSeries& slots,
+                               size_t cause);
+
   Metrics& owner_;
-  std::array<prometheus::Counter*, kDropCauses> dropped_bytes_;
-  std::array<prometheus::Counter*, kDropCauses> dropped_lines_;
+  const prometheus::Labels labels_;
+  DropSeries dropped_bytes_{};
+  DropSeries dropped_lines_{};
 };
 
 class Metrics {
@@ -82,6 +91,9 @@ class Metrics {
   // The container's handle, made if it has none (name: without Docker's
   // leading '/'). Also forgets containers released more than kLingerNanos ago.
   std::shared_ptr<ContainerMetrics> container(const std::string& id, const std::string& name);
+  // Forgets containers released more than kLingerNanos ago (as a scrape does,
+  // for nodes nobody scrapes); returns how many have series now.
+  size_t sweep();
   // Sets the bytes on disk of containers that have series; others are ignored
   // (no series for logs nobody writes).
   void set_disk_bytes(const std::map<std::string, uint64_t>& bytes_by_container);
@@ -93,6 +105,7 @@ class Metrics {
   prometheus::Gauge& sessions() { return *sessions_; }
   prometheus::Gauge& compressor_queued() { return *compressor_queued_; }
   prometheus::Gauge& compressor_lag() { return *compressor_lag_; }
+  prometheus::Gauge& compressor_yielding() { return *compressor_yielding_; }
   prometheus::Gauge& node_budget() { return *node_budget_; }
   prometheus::Gauge& node_backlog() { return *node_backlog_; }
   prometheus::Gauge& node_backlog_limit() { return *node_backlog_limit_; }
@@ -136,6 +149,7 @@ class Metrics {
   prometheus::Gauge* sessions_;
   prometheus::Gauge* compressor_queued_;
   prometheus::Gauge* compressor_lag_;
+  prometheus::Gauge* compressor_yielding_;
   prometheus::Gauge* node_budget_;
   prometheus::Gauge* node_backlog_;
   prometheus::Gauge* node_backlog_limit_;

@@ -1,6 +1,8 @@
 // Compressor: the one background thread that compresses rotated log files for
 // the whole plugin, at idle I/O priority and nice 19, so compression never
-// competes with the containers' writes for the disk or the CPU.
+// competes with the containers' writes for the disk; and, given a CpuMeter,
+// only while the node has idle CPU (compression_yield.h: nice alone does not
+// keep a plugin's thread from the engine's CPU time).
 //
 // The owner of a file (LogFile) stays in charge of its names and opens its
 // files (through its rooted FileSystem, so nothing planted in a log
@@ -11,6 +13,7 @@
 // correctly.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +27,7 @@
 #include "logguard/base/clock.h"
 #include "logguard/format/compression.h"
 #include "logguard/base/file_system.h"
+#include "logguard/storage/compression_yield.h"
 #include "logguard/storage/write_charge.h"
 #include "logguard/base/unique_fd.h"
 
@@ -81,11 +85,18 @@ class Compressor : public CompressionQueue {
   // budget: after a job it waits until the share is out of debt. Set before
   // the first submit.
   void charge_to(std::shared_ptr<WriteCharge> share) { share_ = std::move(share); }
+  // Before a job and between its pieces, the worker waits (a look at a time)
+  // while `yield` says the node's CPUs are busy. Set before the first submit;
+  // the meter must outlive the compressor.
+  void yield_to(CpuMeter& meter, CompressionYieldConfig yield = {});
+  // Whether the worker is waiting for idle CPU now, for metrics.
+  bool yielding() const { return yielding_.load(std::memory_order_relaxed); }
 
  private:
   void run();
   void execute(CompressionJob& job);
   void pay_for(size_t bytes);
+  void wait_for_idle_cpu();
 
   Clock& clock_;
   const size_t capacity_;
@@ -95,6 +106,10 @@ class Compressor : public CompressionQueue {
   std::deque<int64_t> submitted_;  // monotonic submit time of each of jobs_
   bool stopping_ = false;
   std::shared_ptr<WriteCharge> share_;
+  CpuMeter* meter_ = nullptr;
+  CompressionYield yield_;
+  int64_t running_submitted_ = 0;  // monotonic submit time of the running job
+  std::atomic<bool> yielding_{false};
   std::thread worker_;
 };
 

@@ -251,6 +251,26 @@ TEST_F(DriverTest, EveryStartLoggingIsTimed) {
   wait_sessions_ended();
 }
 
+// A container's series linger two minutes after its last session ends, then
+// go: a node that runs containers by the thousand must not keep them all.
+TEST_F(DriverTest, AContainersSeriesGoOnceItsLastSessionEnded) {
+  FakeClock clock;
+  Metrics metrics(clock);
+  make_driver(testing::host_file_system(), nullptr, &metrics);
+  auto fifo = make_fifo("m");
+  driver_->start_logging(fifo, info("/web"));
+  engine_write(frame("stdout", "hello"));
+  driver_->stop_logging(fifo);
+  engine_close();
+  wait_sessions_ended();
+  metrics.scrape();  // notices it released
+  EXPECT_EQ(metrics.containers(), 1u);
+  clock.advance(Metrics::kLingerNanos);
+  const std::string text = metrics.scrape();
+  EXPECT_EQ(metrics.containers(), 0u);
+  EXPECT_EQ(text.find(kId), std::string::npos) << text;
+}
+
 TEST_F(DriverTest, PartialChunksKeepNewlineOnlyOnLastChunk) {
   auto fifo = make_fifo("p");
   driver_->start_logging(fifo, info("/web"));

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "logguard/base/cpu_meter.h"
 #include "logguard/base/file_system.h"
 #include "compressed_files.h"
 #include "logguard/storage/log_file.h"
@@ -174,6 +175,87 @@ TEST(Compressor, StopFinishesWaitingJobsUnwrittenAndRefusesMore) {
   Probe late;
   EXPECT_FALSE(compressor.submit(job_for(dir / "l", dir / "t3", late)));
   compressor.stop();  // idempotent
+}
+
+// A node whose CPUs are busy or idle as the test says, in real time (the
+// compressor waits a look at a time on its own clock); counts its samples.
+class ScriptedCpus : public CpuMeter {
+ public:
+  std::optional<CpuSample> sample() override {
+    std::lock_guard lock(mu_);
+    const int64_t now = testing::real_clock().monotonic_nanos();
+    if (last_ != 0 && !busy_) idle_ += 2 * (now - last_);  // both CPUs idle
+    last_ = now;
+    if (++samples_ == wanted_) reached_.set();
+    return CpuSample{now, idle_, 0};
+  }
+  void set_busy(bool busy) {
+    std::lock_guard lock(mu_);
+    busy_ = busy;
+  }
+  // True once the compressor has looked `n` times (set before it may).
+  void expect_samples(int n) { wanted_ = n; }
+  bool reached() { return reached_.wait(); }
+
+ private:
+  std::mutex mu_;
+  bool busy_ = true;
+  int64_t last_ = 0, idle_ = 0;
+  int samples_ = 0, wanted_ = -1;
+  testing::Event reached_;
+};
+
+constexpr CompressionYieldConfig kQuickLooks{.look_nanos = 1'000'000,
+                                             .max_defer_nanos = 3'600'000'000'000};
+
+TEST(Compressor, LeavesBusyCpusAloneAndCompressesWhenOneIsIdle) {
+  TempDir dir;
+  std::ofstream(dir / "l.1") << "{\"log\":\"hello\\n\"}\n";
+  ScriptedCpus cpus;
+  cpus.expect_samples(20);
+  Compressor compressor(testing::real_clock());
+  compressor.yield_to(cpus, kQuickLooks);
+  Probe probe;
+  ASSERT_TRUE(compressor.submit(job_for(dir / "l.1", dir / "l.tmp", probe)));
+  ASSERT_TRUE(cpus.reached());  // twenty looks, all busy
+  EXPECT_FALSE(probe.pinned) << "compressed while every CPU was busy";
+  EXPECT_TRUE(compressor.yielding());
+  EXPECT_EQ(compressor.queued(), 0u);  // it is the running job, waiting
+  cpus.set_busy(false);
+  auto done = probe.finished.get_future();
+  ASSERT_EQ(done.wait_for(testing::kHangLimit), std::future_status::ready);
+  EXPECT_TRUE(done.get());
+  EXPECT_FALSE(compressor.yielding());
+}
+
+TEST(Compressor, AJobWaitsForIdleCpuNoLongerThanMaxDefer) {
+  TempDir dir;
+  std::ofstream(dir / "l.1") << "x\n";
+  ScriptedCpus cpus;  // busy for good
+  Compressor compressor(testing::real_clock());
+  compressor.yield_to(cpus, {.look_nanos = 1'000'000, .max_defer_nanos = 50'000'000});
+  Probe probe;
+  ASSERT_TRUE(compressor.submit(job_for(dir / "l.1", dir / "l.tmp", probe)));
+  auto done = probe.finished.get_future();
+  ASSERT_EQ(done.wait_for(testing::kHangLimit), std::future_status::ready);
+  EXPECT_TRUE(done.get());
+}
+
+TEST(Compressor, StopEndsAWaitForIdleCpu) {
+  TempDir dir;
+  std::ofstream(dir / "l.1") << "x\n";
+  ScriptedCpus cpus;  // busy for good
+  cpus.expect_samples(3);
+  Compressor compressor(testing::real_clock());
+  compressor.yield_to(cpus, kQuickLooks);
+  Probe probe, waiting;
+  ASSERT_TRUE(compressor.submit(job_for(dir / "l.1", dir / "l.tmp", probe)));
+  ASSERT_TRUE(compressor.submit(job_for(dir / "l.1", dir / "l2.tmp", waiting)));
+  ASSERT_TRUE(cpus.reached());
+  auto stopped = std::async(std::launch::async, [&] { compressor.stop(); });
+  ASSERT_EQ(stopped.wait_for(testing::kHangLimit), std::future_status::ready);
+  EXPECT_TRUE(probe.finished.get_future().get());     // the running job completes
+  EXPECT_FALSE(waiting.finished.get_future().get());  // a waiting one is dropped, as ever
 }
 
 // Holds the jobs a LogFile submits, for a test to run when it is ready.
