@@ -1,6 +1,5 @@
 #include "logguard/base/cpu_meter.h"
 
-#include <time.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -16,12 +15,6 @@ bool next_field(std::string_view& text, uint64_t& value) {
   if (ec != std::errc() || end == text.data()) return false;
   text.remove_prefix(static_cast<size_t>(end - text.data()));
   return true;
-}
-
-int64_t this_thread_cpu_nanos() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
 }  // namespace
@@ -51,7 +44,7 @@ std::optional<CpuSample> ProcCpuMeter::sample() {
     return std::nullopt;  // no /proc: nothing to yield to
   }
   if (!idle) return std::nullopt;
-  return CpuSample{clock_.monotonic_nanos(), *idle, this_thread_cpu_nanos()};
+  return CpuSample{clock_.monotonic_nanos(), *idle};
 }
 
 }  // namespace logguard

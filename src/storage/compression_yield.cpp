@@ -2,21 +2,19 @@
 
 namespace logguard {
 
-bool CompressionYield::may_go(const std::optional<CpuSample>& now, int64_t job_age_nanos) {
-  if (!now) return true;  // nothing to measure: do not wait on it
-  const int64_t window = window_start_ ? now->at_nanos - window_start_->at_nanos : 0;
-  if (!window_start_ || window > config_.stale_nanos) {
-    window_start_ = now;
-    idle_enough_ = false;
-  } else if (window >= config_.look_nanos) {
-    // The compressor's own CPU time counts as idle: it gives it back by waiting.
-    const int64_t idle = (now->idle_nanos - window_start_->idle_nanos) +
-                         (now->self_nanos - window_start_->self_nanos);
-    idle_cpus_ = static_cast<double>(idle) / static_cast<double>(window);
-    idle_enough_ = idle_cpus_ >= config_.min_idle_cpus;
-    window_start_ = now;
+bool CompressionYield::look(const std::optional<CpuSample>& before,
+                            const std::optional<CpuSample>& after, int64_t now_nanos,
+                            int64_t job_age_nanos) {
+  bool go = job_age_nanos >= config_.max_defer_nanos;
+  if (!before || !after || after->at_nanos <= before->at_nanos) {
+    go = true;
+  } else {
+    idle_cpus_ = static_cast<double>(after->idle_nanos - before->idle_nanos) /
+                 static_cast<double>(after->at_nanos - before->at_nanos);
+    go = go || idle_cpus_ >= config_.min_idle_cpus;
   }
-  return idle_enough_ || job_age_nanos >= config_.max_defer_nanos;
+  if (go) stint_began_ = now_nanos;
+  return go;
 }
 
 }  // namespace logguard

@@ -137,23 +137,27 @@ void Compressor::yield_to(CpuMeter& meter, CompressionYieldConfig yield) {
   yield_ = CompressionYield(yield);
 }
 
-// Waits, a look at a time, until the node has idle CPU or the job has waited
-// long enough (compression_yield.h); stop() cuts the wait short. The source
-// stays open meanwhile, so its owner may rotate and rename it.
+// Between stints, looks (a pause with nothing compressed, the node's idle
+// CPU measured) until one finds a CPU idle or the job has waited long enough
+// (compression_yield.h); stop() cuts the wait short. The source stays open
+// meanwhile, so its owner may rotate and rename it.
 void Compressor::wait_for_idle_cpu() {
   if (!meter_) return;
   auto age = [&] { return clock_.monotonic_nanos() - running_submitted_; };
-  if (yield_.go_stands(clock_.monotonic_nanos(), age())) return;
+  if (yield_.may_go_on(clock_.monotonic_nanos(), age())) return;
   const auto look = std::chrono::nanoseconds(yield_.config().look_nanos);
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    const std::optional<CpuSample> sample = meter_->sample();
-    const bool go = yield_.may_go(sample, age());
+    const std::optional<CpuSample> before = meter_->sample();
+    lock.lock();
+    if (wake_.wait_for(lock, look, [this] { return stopping_; })) break;
+    lock.unlock();
+    const std::optional<CpuSample> after = meter_->sample();
+    const bool go = yield_.look(before, after, clock_.monotonic_nanos(), age());
     lock.lock();
     yielding_.store(!go, std::memory_order_relaxed);
     if (go) return;
-    wake_.wait_for(lock, look);
   }
   yielding_.store(false, std::memory_order_relaxed);
 }

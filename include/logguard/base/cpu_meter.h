@@ -16,7 +16,6 @@ namespace logguard {
 struct CpuSample {
   int64_t at_nanos = 0;    // monotonic time of the look
   int64_t idle_nanos = 0;  // time the node's CPUs were idle (iowait included), summed over them
-  int64_t self_nanos = 0;  // CPU time the calling thread has used
 };
 
 class CpuMeter {
@@ -32,7 +31,7 @@ class CpuMeter {
 std::optional<int64_t> idle_nanos_from_proc_stat(std::string_view text, int64_t ticks_per_second);
 
 // The real meter: /proc/stat (not namespaced: it counts the whole node, as a
-// plugin sees it too), the calling thread's CPU clock, and `clock`.
+// plugin sees it too) and `clock`.
 class ProcCpuMeter : public CpuMeter {
  public:
   // host_fs: an unrooted FileSystem (main's), to read /proc/stat through.

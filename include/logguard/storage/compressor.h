@@ -85,9 +85,9 @@ class Compressor : public CompressionQueue {
   // budget: after a job it waits until the share is out of debt. Set before
   // the first submit.
   void charge_to(std::shared_ptr<WriteCharge> share) { share_ = std::move(share); }
-  // Before a job and between its pieces, the worker waits (a look at a time)
-  // while `yield` says the node's CPUs are busy. Set before the first submit;
-  // the meter must outlive the compressor.
+  // Before a job and between its pieces, once a stint is over, the worker
+  // looks at the node's CPUs and waits while `yield` says they are busy.
+  // Set before the first submit; the meter must outlive the compressor.
   void yield_to(CpuMeter& meter, CompressionYieldConfig yield = {});
   // Whether the worker is waiting for idle CPU now, for metrics.
   bool yielding() const { return yielding_.load(std::memory_order_relaxed); }

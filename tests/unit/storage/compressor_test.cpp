@@ -187,7 +187,7 @@ class ScriptedCpus : public CpuMeter {
     if (last_ != 0 && !busy_) idle_ += 2 * (now - last_);  // both CPUs idle
     last_ = now;
     if (++samples_ == wanted_) reached_.set();
-    return CpuSample{now, idle_, 0};
+    return CpuSample{now, idle_};
   }
   void set_busy(bool busy) {
     std::lock_guard lock(mu_);
