@@ -24,10 +24,13 @@
 namespace logguard {
 
 struct CompressionYieldConfig {
-  // How long a look pauses to measure the idle CPU.
-  int64_t look_nanos = 100'000'000;
+  // How long a look pauses to measure the idle CPU. Long enough to see past
+  // the moment a job comes in: a rotation, when the writer and so the engine
+  // stall briefly on the directory's fsync (100 ms looks saw idle CPU there
+  // and compressed beside a flood).
+  int64_t look_nanos = 500'000'000;
   // How long a stint may run before the next look.
-  int64_t stint_nanos = 1'000'000'000;
+  int64_t stint_nanos = 2'000'000'000;
   // Idle CPUs a look must find to begin a stint.
   double min_idle_cpus = 0.9;
   // A job waiting longer than this since it was submitted goes on regardless.

@@ -49,7 +49,7 @@ TEST(CompressionYield, WaitsWhileLessThanACpuIsIdle) {
 // A stint lasts stint_nanos; then the next look decides again, so a flood
 // that begins while the compressor works gets the CPUs back within a stint.
 TEST(CompressionYield, AStintEndsAndTheNextLookDecides) {
-  CompressionYield yield;
+  CompressionYield yield({.look_nanos = 100 * kMs, .stint_nanos = kSec});
   Node node;
   CpuSample before = node.now();
   CpuSample after = node.step(100 * kMs, 2.0);
