@@ -249,11 +249,12 @@ class ReadLogsTest(harness.EngineTest):
     def check_tail_across_rotations(self, compress):
         # ~60-byte records, max-size 10k (the smallest allowed): ~170 records a file, so the
         # last 400 lines span the current file and two or three compressed rotations.
-        # The container stays up until the rotations are compressed: the compressor abandons
-        # the pending jobs of a log that closes (LogFile::close sets closed, Shared::pin then
-        # refuses), so a container exiting right after its burst leaves them plain for good.
+        # The container stays up while its rotations are compressed and read (a running
+        # container's logs), then is killed and read again. On a busy machine compression
+        # waits up to 60 s for idle CPU: the container outlives harness.COMPRESSED_WITHIN.
         total = 6000
-        cid, _ = self.engine.run("seq 1 %d; sleep 60" % total, detach=True, opts={
+        cid, _ = self.engine.run("seq 1 %d; sleep %d" % (total, harness.COMPRESSED_WITHIN + 60),
+                                 detach=True, opts={
             "rate": "off", "max-size": "10k", "max-file": "8", "compress": compress})
         directory = self.engine.log_dir(cid)
         ext = ".gz" if compress == "gzip" else ".zst"
