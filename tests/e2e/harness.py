@@ -23,7 +23,7 @@ import unittest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKER = "/usr/bin/docker"  # the engine's own client (20.10), not a newer one on PATH
 IMAGE = "lgtest-busybox"
-# How long a rotated file may take to be compressed: the compressor waits up to 60 s for idle
+# How long a rotated file may take to be compressed: the compressor waits up to 30 s for idle
 # CPU (compression_yield.h) on a busy machine, then needs the time to compress it.
 COMPRESSED_WITHIN = 120
 PLUGIN = "logguard"

@@ -251,7 +251,7 @@ class ReadLogsTest(harness.EngineTest):
         # last 400 lines span the current file and two or three compressed rotations.
         # The container stays up while its rotations are compressed and read (a running
         # container's logs), then is killed and read again. On a busy machine compression
-        # waits up to 60 s for idle CPU: the container outlives harness.COMPRESSED_WITHIN.
+        # waits up to 30 s for idle CPU: the container outlives harness.COMPRESSED_WITHIN.
         total = 6000
         cid, _ = self.engine.run("seq 1 %d; sleep %d" % (total, harness.COMPRESSED_WITHIN + 60),
                                  detach=True, opts={

@@ -34,7 +34,7 @@ struct CompressionYieldConfig {
   // Idle CPUs a look must find to begin a stint.
   double min_idle_cpus = 0.9;
   // A job waiting longer than this since it was submitted goes on regardless.
-  int64_t max_defer_nanos = 60'000'000'000;
+  int64_t max_defer_nanos = 30'000'000'000;
 };
 
 class CompressionYield {
