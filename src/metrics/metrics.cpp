@@ -184,8 +184,8 @@ Metrics::Metrics(Clock& clock)
                          .Add({});
   compressor_yielding_ = &BuildGauge()
                               .Name("logguard_compressor_yielding")
-                              .Help("1 while the compressor leaves the CPUs to others (the node "
-                                    "has no idle CPU), 0 otherwise.")
+                              .Help("1 while the compressor leaves the CPUs to others (its last "
+                                    "look found less than 0.9 of a CPU idle), 0 otherwise.")
                               .Register(*registry_)
                               .Add({});
   node_budget_ = &BuildGauge()

@@ -146,18 +146,17 @@ void Compressor::wait_for_idle_cpu() {
   auto age = [&] { return clock_.monotonic_nanos() - running_submitted_; };
   if (yield_.may_go_on(clock_.monotonic_nanos(), age())) return;
   const auto look = std::chrono::nanoseconds(yield_.config().look_nanos);
+  // Back-to-back looks: each one's closing sample opens the next.
+  std::optional<CpuSample> before = meter_->sample();
   std::unique_lock lock(mu_);
-  while (!stopping_) {
+  while (!wake_.wait_for(lock, look, [this] { return stopping_; })) {
     lock.unlock();
-    const std::optional<CpuSample> before = meter_->sample();
-    lock.lock();
-    if (wake_.wait_for(lock, look, [this] { return stopping_; })) break;
-    lock.unlock();
-    const std::optional<CpuSample> after = meter_->sample();
+    std::optional<CpuSample> after = meter_->sample();
     const bool go = yield_.look(before, after, clock_.monotonic_nanos(), age());
     lock.lock();
     yielding_.store(!go, std::memory_order_relaxed);
     if (go) return;
+    before = std::move(after);
   }
   yielding_.store(false, std::memory_order_relaxed);
 }

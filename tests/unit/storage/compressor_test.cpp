@@ -193,7 +193,7 @@ class ScriptedCpus : public CpuMeter {
     std::lock_guard lock(mu_);
     busy_ = busy;
   }
-  // True once the compressor has looked `n` times (set before it may).
+  // True once the compressor has sampled `n` times (set before it may).
   void expect_samples(int n) { wanted_ = n; }
   bool reached() { return reached_.wait(); }
 
@@ -217,7 +217,7 @@ TEST(Compressor, LeavesBusyCpusAloneAndCompressesWhenOneIsIdle) {
   compressor.yield_to(cpus, kQuickLooks);
   Probe probe;
   ASSERT_TRUE(compressor.submit(job_for(dir / "l.1", dir / "l.tmp", probe)));
-  ASSERT_TRUE(cpus.reached());  // twenty looks, all busy
+  ASSERT_TRUE(cpus.reached());  // nineteen looks, all busy
   EXPECT_FALSE(probe.pinned) << "compressed while every CPU was busy";
   EXPECT_TRUE(compressor.yielding());
   EXPECT_EQ(compressor.queued(), 0u);  // it is the running job, waiting
