@@ -166,12 +166,14 @@ void SessionStore::save(const SessionRecord& r) {
   fs_.create_dirs(dir_);
   const std::string path = dir_ + "/" + key(r.fifo) + std::string(kSessionSuffix);
   const std::string temp = path + std::string(kTempSuffix);
+  // Not synced: StartLogging waits for this, and a sync waits for whatever
+  // the disk is busy with (ms on a quiet node, seconds behind a flood's
+  // write-back). A record only has to outlive the plugin's process, which
+  // the page cache does; after the node's crash no FIFO it names exists.
   auto file = fs_.open_truncate(temp);
   file->append(body);
-  file->sync();
   file->close();
   fs_.rename(temp, path);
-  fs_.sync_dir(dir_);
 }
 
 void SessionStore::remove(const std::string& fifo) {

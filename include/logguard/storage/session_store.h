@@ -6,8 +6,10 @@
 //
 // Per session two files, named after the FIFO:
 //   <key>.session   what StartLogging said (FIFO, container, effective
-//                   options, attrs); written once, crash-safe (a synced temp
-//                   renamed into place), removed when the session ends.
+//                   options, attrs); written once, safe from a crash of
+//                   the process (a temp renamed into place; not synced: a
+//                   record outlives the process in the page cache, and no
+//                   FIFO outlives the node), removed when the session ends.
 //   <key>.progress  what the session's limiter must carry over (tokens,
 //                   drops not yet announced) and the last batch of the
 //                   stream whose drops were counted (see stream_pump.h).
