@@ -27,16 +27,19 @@ int set_pipe_size(int fd, size_t bytes) {
 }  // namespace
 
 FifoPipes::FifoPipes() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno("pipe");
-  read_ = UniqueFd(fds[0]);
-  write_ = UniqueFd(fds[1]);
-  // As large as a stream may grow; over the user's pipe limit (no
-  // CAP_SYS_RESOURCE) it stays as made, which bounds every stream to it.
-  set_pipe_size(write_.get(), kLargePipe);
-  const int size = ::fcntl(write_.get(), F_GETPIPE_SZ);
-  if (size <= 0) throw_errno("F_GETPIPE_SZ");
-  capacity_ = static_cast<size_t>(size);
+  for (PeekPipe& pipe : peek_pipes_) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno("pipe");
+    pipe.read = UniqueFd(fds[0]);
+    pipe.write = UniqueFd(fds[1]);
+    // The first as large as a stream may grow; over the user's pipe limit
+    // (no CAP_SYS_RESOURCE) it stays as made, which bounds every stream to it.
+    if (&pipe == &peek_pipes_[0]) set_pipe_size(pipe.write.get(), kLargePipe);
+    const int size = ::fcntl(pipe.write.get(), F_GETPIPE_SZ);
+    if (size <= 0) throw_errno("F_GETPIPE_SZ");
+    pipe.capacity = static_cast<size_t>(size);
+  }
+  capacity_ = peek_pipes_[0].capacity;
   if (capacity_ < kEngineFifoBytes) {
     spdlog::error("the pipe for reading log streams is only {} bytes (root's pipes on this "
                   "node are over fs.pipe-user-pages-soft, and the plugin lacks "
@@ -48,11 +51,35 @@ FifoPipes::FifoPipes() {
   if (null_.get() < 0) throw_errno("open /dev/null");
 }
 
+// The first free pipe that fits, starting each peek at the next one; if all
+// are taken, waits for the one it started at (if it fits) or the large one.
+// A small pipe fits peeks of a quarter of its size: tee copies whole page
+// buffers into free slots, and a FIFO's bytes may straddle more pages than
+// they fill; a peek that showed less than the stream holds would be taken
+// for a frame that cannot be seen whole (StreamPump::head_frame_unseen).
 LogStream::Peek FifoPipes::peek(int fifo, char* buf, size_t n) {
-  std::lock_guard lock(mu_);
+  n = std::min(n, capacity_);
+  auto fits = [n](const PeekPipe& pipe, size_t i) {
+    return i == 0 || n <= pipe.capacity / 4;
+  };
+  const unsigned first = next_peek_pipe_.fetch_add(1, std::memory_order_relaxed);
+  for (unsigned i = 0; i < kPeekPipes; ++i) {
+    const size_t at = (first + i) % kPeekPipes;
+    PeekPipe& pipe = peek_pipes_[at];
+    if (!fits(pipe, at)) continue;
+    std::unique_lock lock(pipe.mu, std::try_to_lock);
+    if (lock) return peek_through(pipe, fifo, buf, n);
+  }
+  const size_t own = first % kPeekPipes;
+  PeekPipe& pipe = fits(peek_pipes_[own], own) ? peek_pipes_[own] : peek_pipes_[0];
+  std::lock_guard lock(pipe.mu);
+  return peek_through(pipe, fifo, buf, n);
+}
+
+LogStream::Peek FifoPipes::peek_through(PeekPipe& pipe, int fifo, char* buf, size_t n) {
   ssize_t copied;
   do {
-    copied = ::tee(fifo, write_.get(), std::min(n, capacity_), SPLICE_F_NONBLOCK);
+    copied = ::tee(fifo, pipe.write.get(), n, SPLICE_F_NONBLOCK);
   } while (copied < 0 && errno == EINTR);
   if (copied < 0) {
     if (errno == EAGAIN) return {0, false};
@@ -61,7 +88,7 @@ LogStream::Peek FifoPipes::peek(int fifo, char* buf, size_t n) {
   if (copied == 0) return {0, true};  // empty, and no writer left
   size_t got = 0;
   while (got < static_cast<size_t>(copied)) {
-    ssize_t r = ::read(read_.get(), buf + got, static_cast<size_t>(copied) - got);
+    ssize_t r = ::read(pipe.read.get(), buf + got, static_cast<size_t>(copied) - got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) throw_errno("reading the peeked log stream");
     got += static_cast<size_t>(r);

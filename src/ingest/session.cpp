@@ -32,8 +32,12 @@ constexpr int64_t kProgressSaveNanos = 5'000'000'000;
 // How late a sleep may end: Linux's default, and for gathers of at least
 // kSlackFromNanos (a quiet stream's, read_pacer.h) a tenth of them or so.
 constexpr unsigned long kTimerSlackNanos = 50'000;
-constexpr unsigned long kLongTimerSlackNanos = 20'000'000;
+constexpr unsigned long kLongTimerSlackNanos = 50'000'000;
 constexpr int64_t kSlackFromNanos = 200'000'000;
+// Such gathers end on a grid shared by every session (a little early rather
+// than late), so that one timer interrupt wakes many of them: on a virtual
+// machine the wake-up of an idle CPU is dear.
+constexpr int64_t kGatherGridNanos = 100'000'000;
 // Buffers of a burst are given back after this long without data.
 constexpr int64_t kReleaseAfterNanos = 1'000'000'000;
 // Newest log bytes a reattaching session compares with the stream: more than
@@ -54,7 +58,7 @@ void clear_eventfd(int fd) {
 
 // Sleeps up to `nanos` (< 1 s); a wake-up ends it early.
 void pause(int wake_fd, long nanos) {
-  const timespec t{0, nanos};
+  const timespec t{nanos / 1'000'000'000, nanos % 1'000'000'000};  // tv_nsec < 1 s, or EINVAL
   pollfd fd{wake_fd, POLLIN, 0};
   if (::ppoll(&fd, 1, &t, nullptr) > 0) clear_eventfd(wake_fd);
 }
@@ -179,21 +183,27 @@ void Session::count_blocked(int64_t& held_since, int64_t now, bool waiting) {
 
 // Every stream is paced to its rate, and a busy one (read_pacer.h: over
 // ~100 turns a second at its pipe size) then gets a large pipe, while there
-// are some to give. A long gather may end a little late
-// (timer slack): the kernel then wakes many quiet sessions from one timer
-// interrupt; a short one, a busy stream's, must not.
+// are some to give. A long gather ends on the grid and may end a little
+// late (timer slack): the kernel then wakes many quiet sessions from one
+// timer interrupt; a short one, a busy stream's, must not.
 int64_t Session::pace(int64_t start, size_t bytes) {
   // Not in block mode: a larger pipe would let the container run further
   // ahead of its rate.
   const bool blocking = config_.limits.on_limit == OnLimit::kBlock;
   const bool followed = log_->watch() && log_->watch()->has_followers();
-  const int64_t gather =
+  int64_t gather =
       pacer_.after_turn(start, clock_.monotonic_nanos(), bytes, stream_->capacity(),
                         followed ? ReadPacer::kFollowedGatherNanos : ReadPacer::kMaxGatherNanos);
   // From the next turn on: half of 1 MiB per turn instead of a quarter of
   // 64 KiB, a 32nd of the turns.
   if (!blocking && pacer_.busy()) stream_->use_large_pipe(true);
-  const unsigned long slack = gather >= kSlackFromNanos ? kLongTimerSlackNanos : kTimerSlackNanos;
+  const bool long_gather = gather >= kSlackFromNanos;
+  if (long_gather) {
+    const int64_t now = clock_.monotonic_nanos();
+    const int64_t end = now + gather;
+    gather = end - end % kGatherGridNanos - now;
+  }
+  const unsigned long slack = long_gather ? kLongTimerSlackNanos : kTimerSlackNanos;
   if (slack != timer_slack_) {
     ::prctl(PR_SET_TIMERSLACK, slack);
     timer_slack_ = slack;

@@ -62,10 +62,21 @@ StreamPump::StreamPump(Parts parts) : parts_(std::move(parts)) {
 
 // The buffer grows to what the stream holds (a burst: up to the pipe's
 // capacity) and is given back by release_memory() once the burst is over.
+// A quiet stream's turn asks the stream how much it holds only when its
+// buffer is new or came back full: a call less per turn. The buffer grows
+// with room to spare (half again what the stream holds), or a stream that
+// logs the same bytes every turn would fill it exactly, and ask every time.
 size_t StreamPump::peek() {
-  const size_t want = std::clamp<size_t>(parts_.stream->available(), 1, parts_.stream->capacity());
-  if (peeked_.size() < want) peeked_.resize(want);
-  LogStream::Peek p = parts_.stream->peek(peeked_.data(), peeked_.size());
+  const size_t capacity = parts_.stream->capacity();
+  LogStream::Peek p{0, false};
+  if (!peeked_.empty()) p = parts_.stream->peek(peeked_.data(), peeked_.size());
+  if (peeked_.empty() || (p.bytes == peeked_.size() && p.bytes < capacity)) {
+    const size_t held = parts_.stream->available();
+    if (peeked_.size() <= held) {
+      peeked_.resize(std::clamp<size_t>(held + held / 2, 1, capacity));
+      p = parts_.stream->peek(peeked_.data(), peeked_.size());
+    }
+  }
   eof_ = p.eof;
   return p.bytes;
 }

@@ -69,10 +69,10 @@ void WriteBack::File::wrote(uint64_t bytes) {
     queued_ = true;
     dirty_since_ = core_->clock.monotonic_nanos();
     core_->queue.push_back(shared_from_this());
-    core_->kick();
-  } else if (before - handed_ < kDueBytes && written_ - handed_ >= kDueBytes) {
-    core_->kick();
   }
+  // A small tail is not due for kDueNanos: the thread, which looks at least
+  // every kMaxSleepNanos, finds it in time without a wake-up.
+  if (before - handed_ < kDueBytes && written_ - handed_ >= kDueBytes) core_->kick();
 }
 
 void WriteBack::File::hand_over() {
@@ -142,7 +142,7 @@ int64_t WriteBack::Core::step() {
       }
       const int64_t due_at = f.dirty_since_ + kDueNanos;
       const bool due = f.closed_ || f.urgent_ || f.written_ - f.handed_ >= kDueBytes;
-      if (!file && (due || now >= due_at)) {
+      if (!file && (due || now + kDueSlackNanos >= due_at)) {
         file = *it;
         it = queue.erase(it);
         continue;

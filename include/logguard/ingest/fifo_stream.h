@@ -3,16 +3,21 @@
 // splice(2) into /dev/null.
 //
 // What every stream of the process shares is one FifoPipes, owned by main:
-// - The private pipe for peeks, one for all streams rather than one each:
+// - The private pipes for peeks, a few for all streams rather than one each:
 //   every pipe's capacity counts against its user's pipe-user-pages-soft
 //   (64 MiB by default), and on a node with a few hundred containers, most of
 //   them root like the engine and us, a pipe per stream went over it — then
 //   a new pipe gets 8 KiB and cannot grow, too small for one 16 KiB frame.
-//   It is made once, kLargePipe big.
+//   One is kLargePipe big, for any peek; the others keep the kernel's
+//   default size (an engine FIFO's), for the small peeks of quiet streams. A
+//   peek takes whichever is free: with a single pipe, the quiet sessions
+//   that one timer interrupt wakes together queued for it, and a tenth of
+//   their turns paid a futex wait and wake-up (measured, 100 containers).
 // - Large FIFOs (kLargePipe, the default pipe-max-size) are few for the
 //   same reason: at most kMaxLargePipes streams hold one at a time.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <mutex>
@@ -28,8 +33,11 @@ class FifoPipes {
   static constexpr size_t kLargePipe = 1 << 20;
   static constexpr int kMaxLargePipes = 8;
 
-  // Makes the private pipe (logs an error if the kernel keeps it smaller
-  // than a FIFO the engine makes) and opens /dev/null. Throws std::system_error.
+  static constexpr int kPeekPipes = 4;
+
+  // Makes the private pipes (logs an error if the kernel keeps the large one
+  // smaller than a FIFO the engine makes) and opens /dev/null. Throws
+  // std::system_error.
   FifoPipes();
 
   // What one peek can take at most.
@@ -48,8 +56,16 @@ class FifoPipes {
   int large_in_use() const { return large_in_use_.load(); }
 
  private:
-  std::mutex mu_;  // tee and read as one: the pipe is shared
-  UniqueFd read_, write_;
+  // A pipe peeks go through: tee and read as one, one peek at a time.
+  struct PeekPipe {
+    std::mutex mu;
+    UniqueFd read, write;
+    size_t capacity = 0;
+  };
+  static LogStream::Peek peek_through(PeekPipe& pipe, int fifo, char* buf, size_t n);
+
+  std::array<PeekPipe, kPeekPipes> peek_pipes_;  // [0]: kLargePipe; the others as made
+  std::atomic<unsigned> next_peek_pipe_{0};
   UniqueFd null_;
   size_t capacity_ = 0;
   std::atomic<int> large_in_use_{0};

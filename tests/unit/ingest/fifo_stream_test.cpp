@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -130,6 +132,32 @@ TEST(FifoStream, StreamsHoldNoPipeOfTheirOwn) {
   fifos[7]->write(5, 'x');
   EXPECT_EQ(peek_all(fifos[7]->stream()), "xxxxx");
   EXPECT_EQ(peek_all(fifos[8]->stream()), "");
+}
+
+// Peeks share a few pipes: many at once, small and large, each sees its own
+// stream's bytes, whole.
+TEST(FifoStream, PeeksAtOnceEachSeeTheirOwnStream) {
+  TempDir dir;
+  FifoPipes pipes;
+  constexpr int kStreams = 8;
+  std::vector<std::unique_ptr<Fifo>> fifos;
+  for (int i = 0; i < kStreams; ++i) {
+    fifos.push_back(std::make_unique<Fifo>(dir.path() + "/f" + std::to_string(i), pipes));
+    // Half of them hold more than a small peek pipe takes.
+    fifos.back()->write(i % 2 == 0 ? 100 : 60 * 1024, static_cast<char>('a' + i));
+  }
+  std::vector<std::thread> peekers;
+  std::atomic<int> wrong{0};
+  for (int i = 0; i < kStreams; ++i) {
+    peekers.emplace_back([&, i] {
+      const std::string want(i % 2 == 0 ? 100 : 60 * 1024, static_cast<char>('a' + i));
+      for (int round = 0; round < 300; ++round) {
+        if (peek_all(fifos[i]->stream()) != want) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : peekers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(FifoStream, OnlyAFewStreamsHoldALargePipe) {

@@ -145,6 +145,28 @@ TEST_F(WriteBackTest, ASmallTailWaitsUntilItIsDue) {
   EXPECT_EQ(wb_.step(), INT64_MAX);  // nothing dirty
 }
 
+// Quiet files come due one after another; the thread, woken for the first,
+// takes all that are due within a second, and then sleeps that second.
+TEST_F(WriteBackTest, TailsDueWithinASecondOfEachOtherShareAWakeUp) {
+  auto a = wb_.track(fake_fd(3), 0);
+  a->wrote(100);
+  clock_.advance(kSecond / 2);
+  auto b = wb_.track(fake_fd(4), 0);
+  b->wrote(100);
+  clock_.advance(kSecond);
+  auto c = wb_.track(fake_fd(5), 0);
+  c->wrote(100);
+  const int64_t wait = wb_.step();
+  EXPECT_EQ(wait, WriteBack::kDueNanos - 3 * kSecond / 2);  // when a is due
+  clock_.advance(wait);
+  EXPECT_EQ(wb_.step(), 0);
+  EXPECT_EQ(wb_.step(), 0);
+  EXPECT_EQ(disk_.handed(3), 100u);
+  EXPECT_EQ(disk_.handed(4), 100u);   // due half a second later: taken now
+  EXPECT_NEAR(static_cast<double>(wb_.step()), 1.5 * kSecond, 1e6);  // c, due 1.5 s after a, waits
+  EXPECT_EQ(disk_.handed(5), 0u);
+}
+
 TEST_F(WriteBackTest, AClosedFilesRestIsHandedOverThenItsDescriptorLetGo) {
   auto fd = fake_fd(3);
   auto file = wb_.track(fd, 0);
