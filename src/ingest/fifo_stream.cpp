@@ -174,29 +174,21 @@ LogStream::Peek FifoStream::peek(char* buf, size_t n) {
   return pipes_.peek(fifo_.get(), buf, std::min(n, capacity_));
 }
 
-void FifoStream::consume(size_t n) {
+void FifoStream::consume(size_t n, std::span<char> scratch) {
   // A few lines (a quiet container's turn) are cheaper to read again than to
   // splice: splice wakes the pipe's writers every time, read only when the
   // pipe was full, and in a virtual machine every wake-up is dear.
-  if (n <= kReadToConsume) {
-    char sink[kReadToConsume];
-    while (n > 0) {
-      ssize_t r = ::read(fifo_.get(), sink, n);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) throw_errno("consuming the log stream");
-      n -= static_cast<size_t>(r);
-    }
-    return;
-  }
+  const bool by_read = n <= kReadToConsume;
   while (n > 0) {
-    ssize_t moved =
-        ::splice(fifo_.get(), nullptr, pipes_.null_fd(), nullptr, n, SPLICE_F_NONBLOCK);
-    if (moved < 0 && errno == EINTR) continue;
+    ssize_t moved = -1;
+    if (!by_read) {
+      moved = ::splice(fifo_.get(), nullptr, pipes_.null_fd(), nullptr, n, SPLICE_F_NONBLOCK);
+      if (moved < 0 && errno == EINTR) continue;
+    }
     if (moved <= 0) {
       // The bytes were seen by peek: they are there. A kernel without
       // splice to /dev/null gets a plain read.
-      char sink[16 * 1024];
-      ssize_t r = ::read(fifo_.get(), sink, std::min(n, sizeof sink));
+      ssize_t r = ::read(fifo_.get(), scratch.data(), std::min(n, scratch.size()));
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) throw_errno("consuming the log stream");
       moved = r;

@@ -83,7 +83,7 @@ size_t StreamPump::peek() {
 
 void StreamPump::consume(size_t n) {
   if (n == 0) return;
-  parts_.stream->consume(n);
+  parts_.stream->consume(n, peeked_);
   consumed_ += n;
 }
 

@@ -30,7 +30,7 @@ class FakeStream : public LogStream {
     std::memcpy(buf, data_.data() + consumed_, take);
     return {take, take == 0 && closed_};
   }
-  void consume(size_t n) override {
+  void consume(size_t n, std::span<char>) override {
     check();
     if (fs_) fs_->operation();
     consumed_ += std::min(n, data_.size() - consumed_);

@@ -80,7 +80,7 @@ class FifoStream : public LogStream {
   ~FifoStream() override;
 
   Peek peek(char* buf, size_t n) override;
-  void consume(size_t n) override;
+  void consume(size_t n, std::span<char> scratch) override;
   size_t capacity() const override { return capacity_; }
   size_t available() const override;
   int poll_fd() const override { return fifo_.get(); }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 
 namespace logguard {
@@ -24,7 +25,11 @@ class LogStream {
   // Throws std::system_error on I/O errors.
   virtual Peek peek(char* buf, size_t n) = 0;
   // Takes the first n unconsumed bytes out (n <= what the last peek saw).
-  virtual void consume(size_t n) = 0;
+  // `scratch` is the caller's memory the stream may overwrite meanwhile, at
+  // least n bytes (the peek's buffer, whose bytes are decided): a session
+  // thread then needs no buffer of its own on its stack, a page of memory
+  // each with hundreds of sessions.
+  virtual void consume(size_t n, std::span<char> scratch) = 0;
   // The most peek() can ever return (the pipe's capacity).
   virtual size_t capacity() const = 0;
   // Unconsumed bytes now (more may arrive any moment).
