@@ -266,6 +266,16 @@ std::shared_ptr<LogDirectory> LogDirectories::find(const std::string& dir,
   return it == dirs_.end() ? nullptr : it->second.lock();
 }
 
+size_t LogDirectories::sweep() {
+  std::lock_guard lock(mu_);
+  return std::erase_if(dirs_, [](const auto& entry) { return entry.second.expired(); });
+}
+
+size_t LogDirectories::size() {
+  std::lock_guard lock(mu_);
+  return dirs_.size();
+}
+
 std::shared_ptr<LogDirectory> LogDirectories::acquire(const std::string& dir,
                                                       const std::string& base) {
   std::lock_guard lock(mu_);

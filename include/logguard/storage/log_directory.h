@@ -138,6 +138,12 @@ class LogDirectories {
   std::shared_ptr<LogDirectory> acquire(const std::string& dir, const std::string& base);
   // The directory's state if anything in the process holds it, else null.
   std::shared_ptr<LogDirectory> find(const std::string& dir, const std::string& base);
+  // Forgets the directories no one holds any more; returns how many. Their
+  // entries (and the blocks their weak_ptrs keep) would otherwise stay until
+  // the next acquire, pinning heap pages after the containers are gone.
+  size_t sweep();
+  // Directories in the map, held or not (for tests).
+  size_t size();
 
  private:
   FileSystem& fs_;

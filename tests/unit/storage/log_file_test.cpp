@@ -173,6 +173,23 @@ TEST_P(RotationNames, KeepsMaxFileFilesNamedAsJsonFile) {
 
 INSTANTIATE_TEST_SUITE_P(MaxFile, RotationNames, ::testing::Values(1, 2, 3, 5));
 
+// A gone container's directory state is forgotten at the next sweep, not
+// kept until another container starts; one still held stays the same.
+TEST(LogDirectories, ASweepForgetsWhatNoOneHolds) {
+  FakeFileSystem fs;
+  LogDirectories dirs(fs);
+  auto kept = dirs.acquire("/logs/a", "a-json.log");
+  auto b = dirs.acquire("/logs/b", "b-json.log");
+  auto c = dirs.acquire("/logs/c", "c-json.log");
+  b.reset();
+  c.reset();  // the containers are gone
+  EXPECT_EQ(dirs.size(), 3u);
+  EXPECT_EQ(dirs.sweep(), 2u);
+  EXPECT_EQ(dirs.size(), 1u);
+  EXPECT_EQ(dirs.find("/logs/a", "a-json.log"), kept);
+  EXPECT_EQ(dirs.find("/logs/b", "b-json.log"), nullptr);
+}
+
 TEST(LogFile, FileExceedsMaxSizeByAtMostOneRecord) {
   FakeFileSystem fs;
   const uint64_t max_size = 500;
