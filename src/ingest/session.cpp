@@ -56,7 +56,7 @@ void clear_eventfd(int fd) {
   }
 }
 
-// Sleeps up to `nanos` (< 1 s); a wake-up ends it early.
+// Sleeps up to `nanos`; a wake-up ends it early.
 void pause(int wake_fd, long nanos) {
   const timespec t{nanos / 1'000'000'000, nanos % 1'000'000'000};  // tv_nsec < 1 s, or EINVAL
   pollfd fd{wake_fd, POLLIN, 0};
@@ -98,13 +98,15 @@ bool Session::run() {
     int64_t last_busy = 0;  // last turn that moved bytes; 0 after memory was given back
     int64_t held_since = 0;  // block mode: the stream is not read since then; 0 if it is
     bool active = false;
-    // A reattached FIFO may have lost its writer before we opened it (the
-    // engine that held it is gone): Linux never reports such a pipe hung up,
-    // so the first turn looks before any wait, and finds the end.
-    bool look_first = config_.reattached;
+    // The next turn looks before any wait: the first of a reattached FIFO,
+    // which may have lost its writer before we opened it (the engine that
+    // held it is gone; Linux never reports such a pipe hung up), and one
+    // after a drain's turn took bytes: only a turn that finds the stream
+    // empty ends the drain, and a wait would last until the next byte.
+    bool look_now = config_.reattached;
     for (;;) {
       const int64_t release_at = last_busy != 0 ? last_busy + kReleaseAfterNanos : 0;
-      const bool stalled = !std::exchange(look_first, false) &&
+      const bool stalled = !std::exchange(look_now, false) &&
                            wait_for_work(std::exchange(gather, 0), wait_until, release_at);
       uint64_t drains_asked;
       bool draining;  // someone waits in drain(): no gathering then
@@ -124,7 +126,10 @@ bool Session::run() {
       count_blocked(held_since, now, turn.kind == StreamPump::Turn::kWait);
       if (turn.kind == StreamPump::Turn::kProgress) {
         gather = pace(now, turn.bytes);
-        if (draining) gather = 0;
+        if (draining) {
+          gather = 0;
+          look_now = true;
+        }
       }
       active |= turn.bytes > 0;
       if (active && now - last_save >= kProgressSaveNanos) {
