@@ -135,9 +135,11 @@ void Driver::start_session(const std::string& fifo_path, const ContainerInfo& in
   } catch (const std::system_error& e) {
     throw DriverError(std::string("logguard: ") + e.what());
   }
+  std::vector<std::shared_ptr<Session>> earlier;
   {
     std::lock_guard lock(mu_);
     if (!sessions_.emplace(fifo_path, started.session).second) return;  // raced a twin
+    earlier = sessions_of(info.id, fifo_path);
     session_owner_[fifo_path] = {info.id, info.labels};
   }
   // The files are opened on the session's thread: on a stalled disk that
@@ -145,9 +147,10 @@ void Driver::start_session(const std::string& fifo_path, const ContainerInfo& in
   auto opened = std::make_shared<std::promise<std::string>>();
   auto open_result = opened->get_future();
   try {
-    threads_.spawn([this, started, record, opened]() mutable {
+    threads_.spawn([this, started, record, opened, earlier]() mutable {
       run_session(std::move(started.session), std::move(started.log), std::move(record),
-                  [opened](const std::string& error) { opened->set_value(error); });
+                  [opened](const std::string& error) { opened->set_value(error); },
+                  std::move(earlier));
     });
   } catch (const std::system_error& e) {
     // No thread (out of threads or memory): no session; the engine is told.
@@ -172,11 +175,24 @@ void Driver::start_session(const std::string& fifo_path, const ContainerInfo& in
   spdlog::info("logging container {} ({}) from {}", info.id.substr(0, 12), info.name, fifo_path);
 }
 
-// A session's thread: persists it, opens its files, runs it, and forgets it
+// The live sessions of a container other than the one on `fifo_path`.
+// Call with mu_ held.
+std::vector<std::shared_ptr<Session>> Driver::sessions_of(const std::string& container_id,
+                                                          const std::string& fifo_path) {
+  std::vector<std::shared_ptr<Session>> found;
+  for (const auto& [fifo, owner] : session_owner_) {
+    if (fifo != fifo_path && owner.container_id == container_id) found.push_back(sessions_[fifo]);
+  }
+  return found;
+}
+
+// A session's thread: persists it, opens its files, lets the container's
+// earlier sessions write what their streams hold, runs it, and forgets it
 // once its stream has ended (not when the plugin shuts down: the next
 // process goes on with it).
 void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<ContainerLog> log,
-                         SessionRecord record, std::function<void(const std::string&)> opened) {
+                         SessionRecord record, std::function<void(const std::string&)> opened,
+                         std::vector<std::shared_ptr<Session>> earlier) {
   if (store_) {
     try {
       store_->save(record);
@@ -193,6 +209,7 @@ void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<Conta
   }
   link(record);
   log.reset();  // the session holds the log; it closes when the last session ends
+  wait_for_earlier(earlier, record);
   const bool ended = session->run();
   if (ended) {
     spdlog::info("stopped logging container {} ({}){}: {}", record.container_id.substr(0, 12),
@@ -213,6 +230,22 @@ void Driver::run_session(std::shared_ptr<Session> session, std::shared_ptr<Conta
   }
   forget(record.fifo, session.get());
   offer_link_name(record);
+}
+
+// A container has two streams when the engine restarted with live-restore:
+// the old engine's FIFO, whose end the old session reads (lines it may hold
+// for a gather of up to a second), and the new engine's. The lines of the
+// old come first: the new session reads nothing until the old ones wrote
+// all their streams held (bounded: a session that cannot write in time,
+// e.g. on a stalled disk, is not waited for).
+void Driver::wait_for_earlier(const std::vector<std::shared_ptr<Session>>& earlier,
+                              const SessionRecord& record) {
+  for (const auto& session : earlier) {
+    if (!session->drain(config_.stop_drain_timeout)) {
+      spdlog::warn("{}: an earlier stream of {} is still being written; this one goes on",
+                   record.fifo, record.container_id.substr(0, 12));
+    }
+  }
 }
 
 bool Driver::has_session(const std::string& container_id) {
@@ -279,7 +312,8 @@ void Driver::reattach() {
         run_session(std::move(started.session), std::move(started.log), std::move(record),
                     [fifo = record.fifo](const std::string& error) {
                       if (!error.empty()) spdlog::error("{}: reopening the log: {}", fifo, error);
-                    });
+                    },
+                    {});
       });
       ++reattached;
     } catch (const std::system_error& e) {

@@ -3,10 +3,12 @@
 // and, at start, reattaching the sessions a previous process left behind.
 //
 // Ownership: the driver owns sessions (keyed by FIFO path, as the engine may
-// run two sessions for one container) and each session owns a reference to
-// its ContainerLog; a ContainerLog lives while any session writes to it, and
-// the driver keeps only weak references to find it again. Sessions are
-// persisted in the SessionStore from StartLogging until their stream ends.
+// run two sessions for one container: after a live-restore restart, the old
+// engine's FIFO until its end, whose lines come first, and the new one's)
+// and each session owns a reference to its ContainerLog; a ContainerLog
+// lives while any session writes to it, and the driver keeps only weak
+// references to find it again. Sessions are persisted in the SessionStore
+// from StartLogging until their stream ends.
 #pragma once
 
 #include <atomic>
@@ -18,6 +20,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "logguard/base/clock.h"
 #include "logguard/format/container_info.h"
@@ -85,7 +88,8 @@ class Driver : public LiveSessions {
   // Never throws: a session it cannot go on with is logged and left.
   void reattach();
   // Validates the options, opens the FIFO and the container's log, and starts
-  // reading. Throws DriverError (bad options, a File that is not the
+  // reading (once the container's earlier live sessions wrote what their
+  // streams held). Throws DriverError (bad options, a File that is not the
   // engine's FIFO, unusable files). Repeated for a live FIFO: nothing happens.
   // How long it took, however it ended, goes to the metrics: `docker run`
   // waits for it.
@@ -113,7 +117,12 @@ class Driver : public LiveSessions {
   void time_start(int64_t began_nanos);
   Started make_session(const SessionRecord& record, bool reattached);
   void run_session(std::shared_ptr<Session> session, std::shared_ptr<ContainerLog> log,
-                   SessionRecord record, std::function<void(const std::string&)> opened);
+                   SessionRecord record, std::function<void(const std::string&)> opened,
+                   std::vector<std::shared_ptr<Session>> earlier);
+  std::vector<std::shared_ptr<Session>> sessions_of(const std::string& container_id,
+                                                    const std::string& fifo_path);
+  void wait_for_earlier(const std::vector<std::shared_ptr<Session>>& earlier,
+                        const SessionRecord& record);
   std::shared_ptr<ContainerLog> acquire_log(const std::string& container_id,
                                             const std::string& container_name,
                                             const RotationOptions& rotation);

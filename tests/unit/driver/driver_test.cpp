@@ -448,6 +448,31 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
                                      "wrote 200, dropped none"});
 }
 
+// dockerd restarted with --live-restore: the old engine's FIFO ends (its
+// last lines may still be gathering in the old session, for up to a second)
+// and the new engine starts logging the container on a new FIFO at once.
+// The old lines come first in the file, and none is lost.
+TEST_F(DriverTest, AContainersNewStreamWaitsUntilItsEarlierStreamIsWritten) {
+  auto old_fifo = make_fifo("old");
+  driver_->start_logging(old_fifo, info("/web", {{"rate", "off"}}));
+  auto written = [&](size_t n) {
+    return testing::eventually([&] { return read_records(log_path()).size() == n; });
+  };
+  engine_write(numbered(0, 1));
+  ASSERT_TRUE(written(1));
+  engine_write(numbered(1, 2));  // a slow, steady stream: its session now gathers
+  ASSERT_TRUE(written(2));
+  engine_write(numbered(2, 3));  // still in the old FIFO when the old engine goes
+  engine_close();
+  auto new_fifo = make_fifo("new");
+  driver_->start_logging(new_fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(3, 4));
+  driver_->stop_logging(new_fifo);
+  EXPECT_EQ(numbers_in(read_records(log_path())), testing::range(0, 4));
+  engine_close();
+  wait_sessions_ended();
+}
+
 // A hard link planted at the container's log name (its other name may be
 // any file of the filesystem) is refused with a clear error and left as it
 // was: StartLogging fails, nothing crashes.
