@@ -196,17 +196,17 @@ int64_t Session::pace(int64_t start, size_t bytes) {
   // ahead of its rate.
   const bool blocking = config_.limits.on_limit == OnLimit::kBlock;
   const bool followed = log_->watch() && log_->watch()->has_followers();
+  const int64_t end = clock_.monotonic_nanos();
   int64_t gather =
-      pacer_.after_turn(start, clock_.monotonic_nanos(), bytes, stream_->capacity(),
+      pacer_.after_turn(start, end, bytes, stream_->capacity(),
                         followed ? ReadPacer::kFollowedGatherNanos : ReadPacer::kMaxGatherNanos);
   // From the next turn on: half of 1 MiB per turn instead of a quarter of
   // 64 KiB, a 32nd of the turns.
   if (!blocking && pacer_.busy()) stream_->use_large_pipe(true);
   const bool long_gather = gather >= kSlackFromNanos;
   if (long_gather) {
-    const int64_t now = clock_.monotonic_nanos();
-    const int64_t end = now + gather;
-    gather = end - end % kGatherGridNanos - now;
+    const int64_t wake = end + gather;
+    gather = wake - wake % kGatherGridNanos - end;
   }
   const unsigned long slack = long_gather ? kLongTimerSlackNanos : kTimerSlackNanos;
   if (slack != timer_slack_) {
