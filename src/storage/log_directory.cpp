@@ -268,6 +268,10 @@ std::shared_ptr<LogDirectory> LogDirectories::find(const std::string& dir,
 
 size_t LogDirectories::sweep() {
   std::lock_guard lock(mu_);
+  return sweep_locked();
+}
+
+size_t LogDirectories::sweep_locked() {
   return std::erase_if(dirs_, [](const auto& entry) { return entry.second.expired(); });
 }
 
@@ -279,7 +283,7 @@ size_t LogDirectories::size() {
 std::shared_ptr<LogDirectory> LogDirectories::acquire(const std::string& dir,
                                                       const std::string& base) {
   std::lock_guard lock(mu_);
-  std::erase_if(dirs_, [](const auto& entry) { return entry.second.expired(); });
+  sweep_locked();
   auto& slot = dirs_[dir + "/" + base];
   if (auto live = slot.lock()) return live;
   auto fresh = std::make_shared<LogDirectory>(fs_, dir, base);

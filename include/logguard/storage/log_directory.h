@@ -146,6 +146,8 @@ class LogDirectories {
   size_t size();
 
  private:
+  size_t sweep_locked();  // with mu_ held
+
   FileSystem& fs_;
   std::mutex mu_;
   std::map<std::string, std::weak_ptr<LogDirectory>> dirs_;  // by "<dir>/<base>"
