@@ -178,22 +178,31 @@ void FifoStream::consume(size_t n, std::span<char> scratch) {
   // A few lines (a quiet container's turn) are cheaper to read again than to
   // splice: splice wakes the pipe's writers every time, read only when the
   // pipe was full, and in a virtual machine every wake-up is dear.
-  const bool by_read = n <= kReadToConsume;
-  while (n > 0) {
-    ssize_t moved = -1;
-    if (!by_read) {
-      moved = ::splice(fifo_.get(), nullptr, pipes_.null_fd(), nullptr, n, SPLICE_F_NONBLOCK);
-      if (moved < 0 && errno == EINTR) continue;
-    }
-    if (moved <= 0) {
-      // The bytes were seen by peek: they are there. A kernel without
-      // splice to /dev/null gets a plain read.
-      ssize_t r = ::read(fifo_.get(), scratch.data(), std::min(n, scratch.size()));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) throw_errno("consuming the log stream");
-      moved = r;
-    }
-    n -= static_cast<size_t>(moved);
+  if (n > kReadToConsume) n -= splice_out(n);
+  while (n > 0) n -= read_out(n, scratch);
+}
+
+// Up to n bytes spliced to /dev/null; 0 where the kernel cannot (then they
+// are read).
+size_t FifoStream::splice_out(size_t n) {
+  size_t moved = 0;
+  while (moved < n) {
+    const ssize_t r =
+        ::splice(fifo_.get(), nullptr, pipes_.null_fd(), nullptr, n - moved, SPLICE_F_NONBLOCK);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    moved += static_cast<size_t>(r);
+  }
+  return moved;
+}
+
+// Reads up to n bytes into scratch (the peek saw them: they are there).
+size_t FifoStream::read_out(size_t n, std::span<char> scratch) {
+  for (;;) {
+    const ssize_t r = ::read(fifo_.get(), scratch.data(), std::min(n, scratch.size()));
+    if (r > 0) return static_cast<size_t>(r);
+    if (r < 0 && errno == EINTR) continue;
+    throw_errno("consuming the log stream");
   }
 }
 

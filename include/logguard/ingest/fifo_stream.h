@@ -89,6 +89,8 @@ class FifoStream : public LogStream {
 
  private:
   bool resize_fifo(size_t bytes);
+  size_t splice_out(size_t n);
+  size_t read_out(size_t n, std::span<char> scratch);
 
   FifoPipes& pipes_;
   UniqueFd fifo_;
