@@ -91,7 +91,7 @@ bool Session::run() {
   pthread_setname_np(pthread_self(), "session");
   bool ended = false;
   try {
-    if (config_.reattached) pump_->reattach(log_->tail(kReattachTailBytes));
+    if (config_.reattached) pump_->reattach(readable_tail());
     int64_t gather = 0;  // let frames gather this long before the next turn (read_pacer.h)
     int64_t wait_until = 0;  // block mode: no turn before this (monotonic)
     int64_t last_save = clock_.monotonic_nanos();
@@ -174,6 +174,21 @@ bool Session::run() {
   finished_ = true;
   drained_cv_.notify_all();
   return ended;
+}
+
+// The log's newest records, for a reattaching session to skip what the
+// last process wrote but had not consumed; none if they cannot be read
+// (then up to one batch may be written twice: better than a stream no one
+// reads, whose container blocks on its next write and cannot be stopped).
+std::vector<Record> Session::readable_tail() {
+  try {
+    return log_->tail(kReattachTailBytes);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: cannot read the end of the log ({}); lines the last process wrote but "
+                 "had not consumed may be written again",
+                 config_.fifo_path, e.what());
+    return {};
+  }
 }
 
 // Block mode: adds the time since the last turn that was told to wait to

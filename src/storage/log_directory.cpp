@@ -103,7 +103,7 @@ void LogDirectory::recover_locked(int max_file) {
       fs_.remove(dir_ + "/" + name);  // never complete: only synced temps are renamed
       changed = true;
     } else if (auto r = parse_rotated_name(name, base_)) {
-      found[r->index].push_back(r->form);
+      if (is_ours(name)) found[r->index].push_back(r->form);
     }
   }
   entries_.clear();
@@ -130,6 +130,17 @@ void LogDirectory::recover_locked(int max_file) {
   if (changed) fs_.sync_dir(dir_);
   recovered_ = true;
   needs_rescan_ = false;
+}
+
+// Only a regular file under a rotated name is a rotated file: a FIFO, link
+// or directory planted there is left where it is, never renamed into the
+// log, opened or counted (a FIFO once moved to .1 ended a reattaching
+// session that read its tail, and the container blocked on its stream). A
+// rotation renames over it.
+bool LogDirectory::is_ours(const std::string& name) const {
+  if (fs_.entry_type(dir_ + "/" + name) == EntryType::kFile) return true;
+  spdlog::warn("{}/{} is not a regular file: left alone, not part of the log", dir_, name);
+  return false;
 }
 
 void LogDirectory::drop_excess_locked(size_t keep) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "logguard/base/clock.h"
 #include "logguard/storage/container_log.h"
@@ -68,6 +69,7 @@ class Session {
   int64_t pace(int64_t start, size_t bytes);
   bool wait_for_work(int64_t gather, int64_t wait_until, int64_t release_at);
   int timeout_ms(int64_t wait_until, int64_t release_at) const;
+  std::vector<Record> readable_tail();
   void count_blocked(int64_t& held_since, int64_t now, bool waiting);
   void wake();
 

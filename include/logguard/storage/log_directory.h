@@ -115,6 +115,7 @@ class LogDirectory {
   size_t index_of(uint64_t seq) const;  // 1-based; 0 if gone
   void recover_locked(int max_file);
   void drop_excess_locked(size_t keep);
+  bool is_ours(const std::string& name) const;
 
   FileSystem& fs_;
   const std::string dir_;

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -446,6 +447,36 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
             std::vector<std::string>{"stopped logging container aaaaaaaaaaaa (/web) since the "
                                      "plugin restarted: received 200 lines (800B), "
                                      "wrote 200, dropped none"});
+}
+
+// A reattaching session reads the end of the log to skip what the last
+// process wrote but had not consumed. A log it cannot read (here: a second
+// hard link at its name, which the plugin refuses to touch) must not end
+// the session: a stream nobody reads blocks its container, which then
+// cannot even be stopped. It goes on reading (and counts what it cannot
+// write).
+TEST_F(DriverTest, AReattachedSessionWhoseLogCannotBeReadStillReadsItsStream) {
+  testing::QuietLogs quiet;
+  SessionStore store(testing::host_file_system(), (dir_ / "state").string());
+  make_driver(testing::host_file_system(), &store);
+  auto fifo = make_fifo("r");
+  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+  engine_write(numbered(0, 10));
+  driver_->stop_logging(fifo);
+  driver_->shutdown();
+  fs::create_hard_link(log_path(), dir_ / "elsewhere");
+  make_driver(testing::host_file_system(), &store);
+  driver_->reattach();
+  engine_write(numbered(10, 20));
+  auto unread = [&] {
+    int n = -1;
+    ::ioctl(engine_fds_.back(), FIONREAD, &n);
+    return n;
+  };
+  EXPECT_TRUE(testing::eventually([&] { return unread() == 0; })) << unread() << " bytes unread";
+  EXPECT_EQ(driver_->session_count(), 1u);
+  engine_close();
+  wait_sessions_ended();
 }
 
 // dockerd restarted with --live-restore: the old engine's FIFO ends (its

@@ -508,6 +508,32 @@ TEST(LogFile, RecoveryCleansUpInterruptedWork) {
                                                  kBase + ".3.gz", "unrelated.txt"}));
 }
 
+// Something planted at a rotated name (here a link; in the soak a FIFO,
+// while eviction had deleted .1 and .2) is not part of the log: recovery
+// neither moves it into the gap nor counts it, so nothing opens it; the next
+// rotation renames over it.
+TEST(LogFile, RecoveryLeavesWhatIsNotARegularFileAlone) {
+  testing::QuietLogs quiet;
+  FakeFileSystem fs;
+  fs.put(kCurrent, rec(9));
+  fs.create_symlink("/etc/shadow", path(".3"));
+  FakeQueue q;
+  auto f_owner = Process(fs).log({40, 4, Codec::kGzip}, &q, nullptr);
+  LogFile& f = *f_owner;
+  f.open();
+  EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".3"}));
+  EXPECT_TRUE(f.directory().rotated().empty());
+  EXPECT_TRUE(q.jobs.empty());
+  EXPECT_EQ(fs.read_symlink(path(".3")), "/etc/shadow");
+  write(f, 10, 14);  // two rotations: 9 10 | 11 12 | 13
+  f.flush();
+  EXPECT_EQ(names(fs), (std::vector<std::string>{kBase, kBase + ".1", kBase + ".2",
+                                                 kBase + ".3"}));
+  EXPECT_EQ(records_in(fs.read_all(path(".2"))), (std::vector<int>{9, 10}));
+  EXPECT_EQ(records_in(fs.read_all(path(".1"))), (std::vector<int>{11, 12}));
+  EXPECT_EQ(records_in(fs.read_all(kCurrent)), (std::vector<int>{13}));
+}
+
 // A crash in the middle of a write leaves part of a record at the end of the
 // current file: open() cuts it off, so readers and reattach see whole records.
 TEST(LogFile, OpenCutsOffARecordTornByACrash) {
