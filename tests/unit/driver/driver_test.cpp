@@ -120,6 +120,15 @@ class CollectingSink : public RecordSink {
   std::vector<Record> records;
 };
 
+// Frames of lines "from" .. "to - 1", each stamped with its number.
+std::string numbered(int from, int to) {
+  std::string frames;
+  for (int i = from; i < to; ++i) {
+    frames += frame("stdout", std::to_string(i), 1'700'000'000'000'000'000 + i);
+  }
+  return frames;
+}
+
 class DriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -159,6 +168,18 @@ class DriverTest : public ::testing::Test {
   }
   void engine_write(const std::string& bytes) {
     ASSERT_EQ(::write(engine_fds_.back(), bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+  // A plugin (persisting in store) that logged lines 0..9 of a container,
+  // then stopped (disable, the engine's SIGTERM); returns the FIFO, whose
+  // writer is still open.
+  std::string log_ten_lines_then_stop(SessionStore& store, const std::string& fifo_name) {
+    make_driver(testing::host_file_system(), &store);
+    auto fifo = make_fifo(fifo_name);
+    driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
+    engine_write(numbered(0, 10));
+    driver_->stop_logging(fifo);
+    driver_->shutdown();
+    return fifo;
   }
   void engine_close() {
     ::close(engine_fds_.back());
@@ -410,14 +431,6 @@ std::vector<int> numbers_in(const std::vector<Record>& records) {
   return out;
 }
 
-std::string numbered(int from, int to) {
-  std::string frames;
-  for (int i = from; i < to; ++i) {
-    frames += frame("stdout", std::to_string(i), 1'700'000'000'000'000'000 + i);
-  }
-  return frames;
-}
-
 // The plugin stops (disable, or the engine's SIGTERM) and starts again while
 // the container goes on writing: the new process goes on with the FIFO.
 TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
@@ -458,12 +471,7 @@ TEST_F(DriverTest, ARestartedDriverReattachesAndGoesOn) {
 TEST_F(DriverTest, AReattachedSessionWhoseLogCannotBeReadStillReadsItsStream) {
   testing::QuietLogs quiet;
   SessionStore store(testing::host_file_system(), (dir_ / "state").string());
-  make_driver(testing::host_file_system(), &store);
-  auto fifo = make_fifo("r");
-  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
-  engine_write(numbered(0, 10));
-  driver_->stop_logging(fifo);
-  driver_->shutdown();
+  auto fifo = log_ten_lines_then_stop(store, "r");
   fs::create_hard_link(log_path(), dir_ / "elsewhere");
   make_driver(testing::host_file_system(), &store);
   driver_->reattach();
@@ -655,12 +663,7 @@ TEST_F(DriverTest, NoLogLinkWithoutKubeletsLabels) {
 
 TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
   SessionStore store(testing::host_file_system(), (dir_ / "state").string());
-  make_driver(testing::host_file_system(), &store);
-  auto fifo = make_fifo("a");
-  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
-  engine_write(numbered(0, 10));
-  driver_->stop_logging(fifo);
-  driver_->shutdown();
+  auto fifo = log_ten_lines_then_stop(store, "a");
   engine_close();
   fs::remove(fifo);  // the engine removed it while the plugin was down
   make_driver(testing::host_file_system(), &store);
@@ -677,12 +680,7 @@ TEST_F(DriverTest, ASessionWhoseFifoIsGoneIsFinishedAndForgotten) {
 // the container's log open, its followers following, its record persisted).
 TEST_F(DriverTest, AReattachedFifoWithoutAWriterEnds) {
   SessionStore store(testing::host_file_system(), (dir_ / "state").string());
-  make_driver(testing::host_file_system(), &store);
-  auto fifo = make_fifo("a");
-  driver_->start_logging(fifo, info("/web", {{"rate", "off"}}));
-  engine_write(numbered(0, 10));
-  driver_->stop_logging(fifo);
-  driver_->shutdown();
+  auto fifo = log_ten_lines_then_stop(store, "a");
   engine_close();  // the FIFO stays, its writer is gone
   make_driver(testing::host_file_system(), &store);
   driver_->reattach();
