@@ -181,7 +181,9 @@ std::vector<std::shared_ptr<Session>> Driver::sessions_of(const std::string& con
                                                           const std::string& fifo_path) {
   std::vector<std::shared_ptr<Session>> found;
   for (const auto& [fifo, owner] : session_owner_) {
-    if (fifo != fifo_path && owner.container_id == container_id) found.push_back(sessions_[fifo]);
+    if (fifo != fifo_path && owner.container_id == container_id) {
+      found.push_back(sessions_.at(fifo));  // the two maps hold the same FIFOs
+    }
   }
   return found;
 }
