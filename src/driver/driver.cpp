@@ -138,9 +138,10 @@ void Driver::start_session(const std::string& fifo_path, const ContainerInfo& in
   std::vector<std::shared_ptr<Session>> earlier;
   {
     std::lock_guard lock(mu_);
-    if (!sessions_.emplace(fifo_path, started.session).second) return;  // raced a twin
+    if (!sessions_.emplace(fifo_path, LiveSession{started.session, info.id, info.labels}).second) {
+      return;  // raced a twin
+    }
     earlier = sessions_of(info.id, fifo_path);
-    session_owner_[fifo_path] = {info.id, info.labels};
   }
   // The files are opened on the session's thread: on a stalled disk that
   // blocks the session, not this request for longer than open_timeout.
@@ -180,10 +181,8 @@ void Driver::start_session(const std::string& fifo_path, const ContainerInfo& in
 std::vector<std::shared_ptr<Session>> Driver::sessions_of(const std::string& container_id,
                                                           const std::string& fifo_path) {
   std::vector<std::shared_ptr<Session>> found;
-  for (const auto& [fifo, owner] : session_owner_) {
-    if (fifo != fifo_path && owner.container_id == container_id) {
-      found.push_back(sessions_.at(fifo));  // the two maps hold the same FIFOs
-    }
+  for (const auto& [fifo, live] : sessions_) {
+    if (fifo != fifo_path && live.container_id == container_id) found.push_back(live.session);
   }
   return found;
 }
@@ -252,7 +251,7 @@ void Driver::wait_for_earlier(const std::vector<std::shared_ptr<Session>>& earli
 
 bool Driver::has_session(const std::string& container_id) {
   std::lock_guard lock(mu_);
-  return std::any_of(session_owner_.begin(), session_owner_.end(),
+  return std::any_of(sessions_.begin(), sessions_.end(),
                      [&](const auto& entry) { return entry.second.container_id == container_id; });
 }
 
@@ -274,10 +273,10 @@ void Driver::offer_link_name(const SessionRecord& ended) {
   std::vector<SessionRecord> sharers;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [fifo, owner] : session_owner_) {
-      if (owner.container_id != ended.container_id &&
-          kube_log_link_name(owner.labels, owner.container_id) == name) {
-        sharers.push_back({fifo, owner.container_id, "", {}, {}, owner.labels});
+    for (const auto& [fifo, live] : sessions_) {
+      if (live.container_id != ended.container_id &&
+          kube_log_link_name(live.labels, live.container_id) == name) {
+        sharers.push_back({fifo, live.container_id, "", {}, {}, live.labels});
       }
     }
   }
@@ -306,8 +305,8 @@ void Driver::reattach() {
     }
     {
       std::lock_guard lock(mu_);
-      sessions_.emplace(record.fifo, started.session);
-      session_owner_[record.fifo] = {record.container_id, record.labels};
+      sessions_.emplace(record.fifo,
+                        LiveSession{started.session, record.container_id, record.labels});
     }
     try {
       threads_.spawn([this, started, record]() mutable {
@@ -363,10 +362,7 @@ void Driver::finish_orphan(const SessionRecord& record) {
 void Driver::forget(const std::string& fifo_path, const Session* session) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(fifo_path);
-  if (it != sessions_.end() && it->second.get() == session) {
-    sessions_.erase(it);
-    session_owner_.erase(fifo_path);
-  }
+  if (it != sessions_.end() && it->second.session.get() == session) sessions_.erase(it);
   std::erase_if(logs_, [](const auto& entry) { return entry.second.expired(); });
 }
 
@@ -376,7 +372,7 @@ void Driver::stop_logging(const std::string& fifo_path) {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(fifo_path);
     if (it == sessions_.end()) return;
-    session = it->second;
+    session = it->second.session;
   }
   if (!session->drain(config_.stop_drain_timeout)) {
     spdlog::warn("{}: still writing held-back data after StopLogging", fifo_path);
@@ -416,7 +412,7 @@ size_t Driver::session_count() {
 std::set<std::string> Driver::live_containers() {
   std::lock_guard lock(mu_);
   std::set<std::string> live;
-  for (const auto& [fifo, owner] : session_owner_) live.insert(owner.container_id);
+  for (const auto& [fifo, session] : sessions_) live.insert(session.container_id);
   return live;
 }
 
@@ -424,7 +420,7 @@ void Driver::shutdown() {
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard lock(mu_);
-    for (auto& [path, session] : sessions_) sessions.push_back(session);
+    for (auto& [path, live] : sessions_) sessions.push_back(live.session);
   }
   for (auto& session : sessions) session->shutdown();
   threads_.join_all();

@@ -145,12 +145,12 @@ class Driver : public LiveSessions {
   FifoPipes& pipes_;
   KubeLinks kube_links_;
   std::mutex mu_;
-  struct Owner {
+  struct LiveSession {
+    std::shared_ptr<Session> session;
     std::string container_id;
     std::map<std::string, std::string> labels;
   };
-  std::map<std::string, std::shared_ptr<Session>> sessions_;  // by FIFO path
-  std::map<std::string, Owner> session_owner_;                // by FIFO path
+  std::map<std::string, LiveSession> sessions_;               // by FIFO path
   std::map<std::string, std::weak_ptr<ContainerLog>> logs_;   // by container ID
   std::set<std::string> abandoned_;  // FIFOs whose sessions end for good, whatever happens
   std::atomic<bool> told_cap_{false};  // the kubelet max-size cap was logged
