@@ -45,7 +45,6 @@ busybox-static, zstd (only to read .zst files).
 """
 import argparse
 import concurrent.futures
-import glob
 import json
 import math
 import os
@@ -502,38 +501,12 @@ def throttle_plugin_too(engine):
         f.write(str(pid))
 
 
-def drain_fifos(engine):
-    """Frees containers wedged on a plugin that stopped reading (see TESTING-NOTES)."""
-    try:
-        pid = plugin_id(engine)
-    except Exception:  # noqa: BLE001 - best effort during clean-up
-        return
-    pattern = os.path.join(engine.dir, "data", "plugins", pid, "rootfs", "run", "docker",
-                           "logging", "*")
-    procs = [subprocess.Popen(["timeout", "5", "cat", fifo], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for fifo in glob.glob(pattern)]
-    for proc in procs:
-        proc.wait()
-
-
-def remove_containers(engine, cids):
-    if not cids:
-        return
-    for attempt in range(2):
-        try:
-            engine.docker("rm", "-f", *cids, check=False, timeout=90)
-            return
-        except subprocess.TimeoutExpired:
-            log("  docker rm -f timed out; draining the plugin's FIFOs")
-            drain_fifos(engine)
-
-
 def stop_engine(engine):
     if engine.dir is None or engine.host is None:
         engine.stop()
         return
     try:
-        remove_containers(engine, engine.all_containers())
+        engine.remove_containers(engine.all_containers())
     except Exception as e:  # noqa: BLE001 - clean-up goes on
         log("  clean-up: removing containers failed: %s" % e)
     engine.stop()
@@ -782,7 +755,7 @@ def run_row(row, args, disk, sampler, engine, workdir, restart_first):
         if budget:
             budget.stop()
         probe.kill()
-        remove_containers(engine, cids)
+        engine.remove_containers(cids)
         if driver == "logguard":
             for cid in cids:
                 shutil.rmtree(engine.log_dir(cid), ignore_errors=True)

@@ -19,7 +19,7 @@ bool next_field(std::string_view& text, uint64_t& value) {
 
 }  // namespace
 
-std::optional<int64_t> idle_nanos_from_proc_stat(std::string_view text, int64_t ticks_per_second) {
+std::optional<int64_t> spare_nanos_from_proc_stat(std::string_view text, int64_t ticks_per_second) {
   constexpr std::string_view kTotal = "cpu ";
   if (text.substr(0, kTotal.size()) != kTotal || ticks_per_second <= 0) return std::nullopt;
   text.remove_prefix(kTotal.size());
@@ -27,9 +27,9 @@ std::optional<int64_t> idle_nanos_from_proc_stat(std::string_view text, int64_t 
   for (uint64_t& field : fields) {
     if (!next_field(text, field)) return std::nullopt;
   }
-  const uint64_t idle_ticks = fields[3] + fields[4];
-  const int64_t whole = static_cast<int64_t>(idle_ticks / static_cast<uint64_t>(ticks_per_second));
-  const int64_t part = static_cast<int64_t>(idle_ticks % static_cast<uint64_t>(ticks_per_second));
+  const uint64_t spare_ticks = fields[1] + fields[3] + fields[4];
+  const int64_t whole = static_cast<int64_t>(spare_ticks / static_cast<uint64_t>(ticks_per_second));
+  const int64_t part = static_cast<int64_t>(spare_ticks % static_cast<uint64_t>(ticks_per_second));
   return whole * 1'000'000'000 + part * 1'000'000'000 / ticks_per_second;
 }
 
@@ -37,14 +37,14 @@ ProcCpuMeter::ProcCpuMeter(FileSystem& host_fs, Clock& clock)
     : fs_(host_fs), clock_(clock), ticks_per_second_(sysconf(_SC_CLK_TCK)) {}
 
 std::optional<CpuSample> ProcCpuMeter::sample() {
-  std::optional<int64_t> idle;
+  std::optional<int64_t> spare;
   try {
-    idle = idle_nanos_from_proc_stat(fs_.read_all("/proc/stat"), ticks_per_second_);
+    spare = spare_nanos_from_proc_stat(fs_.read_all("/proc/stat"), ticks_per_second_);
   } catch (const std::exception&) {
     return std::nullopt;  // no /proc: nothing to yield to
   }
-  if (!idle) return std::nullopt;
-  return CpuSample{clock_.monotonic_nanos(), *idle};
+  if (!spare) return std::nullopt;
+  return CpuSample{clock_.monotonic_nanos(), *spare};
 }
 
 }  // namespace logguard

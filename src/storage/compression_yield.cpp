@@ -9,7 +9,7 @@ bool CompressionYield::look(const std::optional<CpuSample>& before,
   if (!before || !after || after->at_nanos <= before->at_nanos) {
     go = true;
   } else {
-    idle_cpus_ = static_cast<double>(after->idle_nanos - before->idle_nanos) /
+    idle_cpus_ = static_cast<double>(after->spare_nanos - before->spare_nanos) /
                  static_cast<double>(after->at_nanos - before->at_nanos);
     go = go || idle_cpus_ >= config_.min_idle_cpus;
   }

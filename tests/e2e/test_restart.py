@@ -79,7 +79,7 @@ class PluginRestartCase(harness.EngineTest):
         cls.plugin_id = cls.engine.docker("plugin", "inspect", "-f", "{{.Id}}",
                                           harness.PLUGIN).stdout.decode().strip()
         rootfs = os.path.join(cls.engine.dir, "data", "plugins", cls.plugin_id, "rootfs")
-        cls.fifo_dir = os.path.join(rootfs, "run", "docker", "logging")
+        cls.fifo_dir = cls.engine.logging_fifo_dir()
         cls.session_dir = os.path.join(rootfs, "var", "lib", "logguard", "sessions")
 
     def setUp(self):
@@ -90,12 +90,7 @@ class PluginRestartCase(harness.EngineTest):
         # Whatever happened, the plugin ends enabled and no container is left wedged.
         if not self.plugin_enabled():
             self.engine.docker("plugin", "enable", "--timeout", "0", harness.PLUGIN, check=False)
-        for cid in self.containers:
-            try:
-                self.engine.docker("rm", "-f", cid, timeout=20, check=False)
-            except subprocess.TimeoutExpired:
-                self.drain_fifos()
-                self.engine.docker("rm", "-f", cid, timeout=20, check=False)
+        self.engine.remove_containers(self.containers, timeout=20)
 
     # ---- helpers ----
     def dockerd_log(self):
@@ -120,12 +115,6 @@ class PluginRestartCase(harness.EngineTest):
     def plugin_enabled(self):
         return self.engine.docker("plugin", "inspect", "-f", "{{.Enabled}}",
                                   harness.PLUGIN).stdout.decode().strip() == "true"
-
-    def drain_fifos(self):
-        """Frees wedged containers: reads their FIFOs empty (clean-up only, loses data)."""
-        for name in self.fifos():
-            subprocess.run(["timeout", "5", "cat", os.path.join(self.fifo_dir, name)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start(self, script, **opts):
         cid, _ = self.engine.run(script, opts=dict({"rate": "off"}, **opts), detach=True)

@@ -15,7 +15,11 @@ namespace logguard {
 // One look at the CPUs. Only differences between two samples mean anything.
 struct CpuSample {
   int64_t at_nanos = 0;    // monotonic time of the look
-  int64_t idle_nanos = 0;  // time the node's CPUs were idle (iowait included), summed over them
+  // Time the node's CPUs had to spare, summed over them: idle, waiting for
+  // I/O, or running niced tasks (nice > 0: work that has said it gives way to
+  // everyone; the compressor, nice 19 in a cgroup weighted as a whole, would
+  // take that CPU from them if it asked).
+  int64_t spare_nanos = 0;
 };
 
 class CpuMeter {
@@ -25,10 +29,10 @@ class CpuMeter {
   virtual std::optional<CpuSample> sample() = 0;
 };
 
-// The idle time in /proc/stat's first line ("cpu  user nice system idle
-// iowait ..."), idle plus iowait, in nanoseconds given the kernel's ticks per
-// second; nullopt if the text does not start with that line.
-std::optional<int64_t> idle_nanos_from_proc_stat(std::string_view text, int64_t ticks_per_second);
+// The spare time in /proc/stat's first line ("cpu  user nice system idle
+// iowait ..."), nice plus idle plus iowait, in nanoseconds given the kernel's
+// ticks per second; nullopt if the text does not start with that line.
+std::optional<int64_t> spare_nanos_from_proc_stat(std::string_view text, int64_t ticks_per_second);
 
 // The real meter: /proc/stat (not namespaced: it counts the whole node, as a
 // plugin sees it too) and `clock`.
