@@ -236,7 +236,8 @@ int main(int argc, char** argv) {
       upkeep.async_wait([&](const boost::system::error_code& error) {
         if (error) return;
         directories.sweep();
-        if (memory_trim.something_ended(driver.session_count(), metrics.sweep())) {
+        if (memory_trim.something_ended(driver.session_count(), metrics.sweep(),
+                                        directories.size())) {
           trim_free_memory();
         }
         keep_up();

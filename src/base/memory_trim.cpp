@@ -4,11 +4,13 @@
 
 namespace logguard {
 
-bool MemoryTrim::something_ended(size_t sessions, size_t containers) {
-  const bool fell = seen_ && (sessions < sessions_ || containers < containers_);
+bool MemoryTrim::something_ended(size_t sessions, size_t containers, size_t directories) {
+  const bool fell =
+      seen_ && (sessions < sessions_ || containers < containers_ || directories < directories_);
   seen_ = true;
   sessions_ = sessions;
   containers_ = containers;
+  directories_ = directories;
   return fell;
 }
 

@@ -40,7 +40,7 @@ class Connection final : public HttpConnection,
   }
 
   void reply(HttpResponse response, bool close) override {
-    // Inline when the service answers on the strand, posted from a pool.
+    // Inline when the service answers on the I/O thread, posted from a pool.
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this(),
                                             response = std::move(response), close]() mutable {
       self->write(std::move(response), close);

@@ -5,8 +5,9 @@
 // bench/density.py: about 25 KiB of every container that had come and gone,
 // 13 MB after 500, all of it free inside glibc's arenas). malloc_trim(0)
 // hands the free pages back. It walks every arena under its lock, so it runs
-// only when something ended: a session, or the lingering series of a gone
-// container (metrics.h).
+// only when something ended: a session, the lingering series of a gone
+// container (metrics.h), or the state of a log directory no one holds
+// (log_directory.h), which often goes a tick after its session.
 #pragma once
 
 #include <cstddef>
@@ -15,14 +16,16 @@ namespace logguard {
 
 class MemoryTrim {
  public:
-  // Given the live sessions and the containers with series now: true if
-  // either fell since the last call (the first call only records them).
-  bool something_ended(size_t sessions, size_t containers);
+  // Given the live sessions, the containers with series and the log
+  // directories with state now: true if any fell since the last call (the
+  // first call only records them).
+  bool something_ended(size_t sessions, size_t containers, size_t directories);
 
  private:
   bool seen_ = false;
   size_t sessions_ = 0;
   size_t containers_ = 0;
+  size_t directories_ = 0;
 };
 
 // malloc_trim(0); nothing under AddressSanitizer, whose allocator is not glibc's.

@@ -1,7 +1,7 @@
 // One HTTP/1.1 connection (Boost.Beast), the same for the plugin's unix
 // socket and the metrics TCP port: it reads requests, hands each to an
 // HttpService, and writes what the service answers. It knows no paths and no
-// threads but its own strand; the service decides where a request is served.
+// threads but the I/O thread's; the service decides where a request is served.
 //
 // Per connection, whatever the socket:
 //  - A request must arrive completely within read_timeout of the connection
@@ -43,8 +43,8 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 class HttpConnection {
  public:
   virtual ~HttpConnection() = default;
-  // Sends the reply (callable from any thread: the write runs on the
-  // connection's strand), then reads the next request, or closes if close or
+  // Sends the reply (callable from any thread: the write runs on the I/O
+  // thread), then reads the next request, or closes if close or
   // the request did not keep alive. The response's status, headers and body
   // are sent as given (prepare_payload is the service's: a reply to HEAD
   // keeps its length); its version and keep-alive are set here.
@@ -56,8 +56,8 @@ class HttpConnection {
   virtual void hand_over(const std::function<void(int fd)>& start) = 0;
 };
 
-// What a listener's connections do with requests. Called on the
-// connection's strand (the I/O thread); must not block.
+// What a listener's connections do with requests. Called on the I/O
+// thread; must not block.
 class HttpService {
  public:
   virtual ~HttpService() = default;

@@ -1,7 +1,9 @@
 // HttpListener: accepts connections on a listening acceptor, the plugin's
 // unix socket or the metrics TCP port, and serves each with an
-// HttpConnection (http_connection.h) on a strand of its own, answered by one
-// HttpService. Used on the thread that runs the io_context (one I/O thread).
+// HttpConnection (http_connection.h), answered by one HttpService. Used on
+// the thread that runs the io_context, which must be the only one: the
+// connections use the io_context's executor, not strands, so that one thread
+// is what keeps a connection's handlers from running at once.
 //
 // Out of file descriptors (or memory), accept() fails at once while the
 // connection waits in the backlog, and an immediate retry would spin the I/O

@@ -6,9 +6,9 @@
 // the reply.
 //
 // Threads, chosen so that the engine's calls cannot starve one another:
-//  - One io_context thread runs all socket I/O, one strand per connection.
+//  - One io_context thread runs all socket I/O (and must be the only one).
 //  - kInstant paths (Capabilities, Activate) are answered right there, on
-//    the connection's strand: they wait for no thread, however many handlers
+//    the I/O thread: they wait for no thread, however many handlers
 //    are blocked. Their handlers must return at once.
 //  - kWorker paths (StartLogging: opens files, may meet a stalled disk) run
 //    on the worker pool, so a slow one blocks neither I/O nor other calls.
