@@ -278,25 +278,10 @@ class Soak:
 NUMBERED = re.compile(r"^(\d{8}) ")
 
 
-def read_files(directory, cid):
-    """[(path, records)] of a container's files, oldest first. The plugin may still finish
-    compressing a rotated file or evict one after the container ended, so a name can go between
-    the listing and the read: then it lists and reads again."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return [(path, harness.read_records(path))
-                    for path in harness.container_files(directory, cid)]
-        except FileNotFoundError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def check_container(engine, cid, kind, longest_fault):
     """(problems, figures) of one container's logs."""
     directory = engine.log_dir(cid)
-    files = read_files(directory, cid)  # oldest first
+    files = harness.read_files(directory, cid)  # oldest first
     if not files and kind == "churn":
         # An ended container's logs are the first the guard deletes to keep the disk's floor.
         return [], {"kind": kind, "written": CHURN_LINES, "kept": 0, "announced": 0,

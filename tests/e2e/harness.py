@@ -423,19 +423,29 @@ def container_files(directory, cid):
     return [os.path.join(directory, n) for n in files]
 
 
+def read_files(directory, cid, read=read_records):
+    """[(path, read(path))] of a container's files, oldest first. The plugin may finish
+    compressing a rotated file (the plain one goes) or evict one between the listing and the
+    read: then it lists and reads again, for up to 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return [(path, read(path)) for path in container_files(directory, cid)]
+        except FileNotFoundError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def all_records(directory, cid):
-    records = []
-    for path in container_files(directory, cid):
-        records += read_records(path)
-    return records
+    """The records of all of a container's files, oldest first."""
+    return [record for _, records in read_files(directory, cid) for record in records]
 
 
 def raw_lines(directory, cid):
     """The json lines (bytes, without '\\n') of all of a container's files, oldest first."""
-    lines = []
-    for path in container_files(directory, cid):
-        lines += read_bytes(path).splitlines()
-    return lines
+    return [line for _, data in read_files(directory, cid, read_bytes)
+            for line in data.splitlines()]
 
 
 def is_notice(record):
