@@ -74,7 +74,7 @@ CompressionJob job_for(const std::string& src, const std::string& temp, Probe& p
 TEST(Compressor, CompressesOnAnIdlePriorityThread) {
   TempDir dir;
   std::ofstream(dir / "l.1") << "{\"log\":\"hello\\n\"}\n";
-  // The caller's own (CI runs the sanitizer builds' tests at nice 19).
+  // The caller's own (CI runs the sanitizer builds' tests niced).
   const int caller_ioprio = this_thread_ioprio(), caller_nice = this_thread_nice();
   Compressor compressor(testing::real_clock());
   Probe probe;
