@@ -235,9 +235,9 @@ int main(int argc, char** argv) {
       upkeep.expires_after(std::chrono::seconds(10));
       upkeep.async_wait([&](const boost::system::error_code& error) {
         if (error) return;
-        directories.sweep();
+        const size_t directories_swept = directories.sweep();
         if (memory_trim.something_ended(driver.session_count(), metrics.sweep(),
-                                        directories.size())) {
+                                        directories_swept)) {
           trim_free_memory();
         }
         keep_up();

@@ -4,14 +4,12 @@
 
 namespace logguard {
 
-bool MemoryTrim::something_ended(size_t sessions, size_t containers, size_t directories) {
-  const bool fell =
-      seen_ && (sessions < sessions_ || containers < containers_ || directories < directories_);
+bool MemoryTrim::something_ended(size_t sessions, size_t containers, size_t directories_swept) {
+  const bool fell = seen_ && (sessions < sessions_ || containers < containers_);
   seen_ = true;
   sessions_ = sessions;
   containers_ = containers;
-  directories_ = directories;
-  return fell;
+  return fell || directories_swept > 0;
 }
 
 void trim_free_memory() {

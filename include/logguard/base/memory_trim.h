@@ -16,16 +16,15 @@ namespace logguard {
 
 class MemoryTrim {
  public:
-  // Given the live sessions, the containers with series and the log
-  // directories with state now: true if any fell since the last call (the
-  // first call only records them).
-  bool something_ended(size_t sessions, size_t containers, size_t directories);
+  // Given the live sessions and the containers with series now, and how many
+  // log directories' state was just swept: true if either count fell since
+  // the last call (the first call only records them) or any state was swept.
+  bool something_ended(size_t sessions, size_t containers, size_t directories_swept);
 
  private:
   bool seen_ = false;
   size_t sessions_ = 0;
   size_t containers_ = 0;
-  size_t directories_ = 0;
 };
 
 // malloc_trim(0); nothing under AddressSanitizer, whose allocator is not glibc's.

@@ -143,7 +143,7 @@ class LogDirectories {
   // entries (and the blocks their weak_ptrs keep) would otherwise stay until
   // the next acquire, pinning heap pages after the containers are gone.
   size_t sweep();
-  // Directories in the map, held or not (for tests, and to know that some went).
+  // Directories in the map, held or not (for tests).
   size_t size();
 
  private:

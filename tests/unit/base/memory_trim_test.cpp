@@ -10,16 +10,17 @@ namespace {
 
 TEST(MemoryTrim, TrimsOnlyWhenASessionAContainersSeriesOrALogDirectoryWent) {
   MemoryTrim trim;
-  EXPECT_FALSE(trim.something_ended(500, 500, 500));  // the first look only records
-  EXPECT_FALSE(trim.something_ended(500, 500, 500));
-  EXPECT_FALSE(trim.something_ended(501, 501, 501));  // growth frees nothing
-  EXPECT_TRUE(trim.something_ended(0, 501, 501));     // every session ended
-  EXPECT_TRUE(trim.something_ended(0, 501, 0));       // their directories' state went a tick later
-  EXPECT_FALSE(trim.something_ended(0, 501, 0));      // series linger: nothing new
-  EXPECT_TRUE(trim.something_ended(0, 0, 0));         // and then go
+  EXPECT_FALSE(trim.something_ended(500, 500, 0));  // the first look only records
+  EXPECT_FALSE(trim.something_ended(500, 500, 0));
+  EXPECT_FALSE(trim.something_ended(501, 501, 0));  // growth frees nothing
+  EXPECT_TRUE(trim.something_ended(0, 501, 0));     // every session ended
+  EXPECT_TRUE(trim.something_ended(0, 501, 501));   // their directories' state went a tick later
+  EXPECT_FALSE(trim.something_ended(0, 501, 0));    // series linger: nothing new
+  EXPECT_TRUE(trim.something_ended(0, 0, 0));       // and then go
   EXPECT_FALSE(trim.something_ended(0, 0, 0));
-  EXPECT_FALSE(trim.something_ended(2, 2, 2));
-  EXPECT_TRUE(trim.something_ended(3, 1, 3));  // one went while another came
+  EXPECT_FALSE(trim.something_ended(2, 2, 0));
+  EXPECT_TRUE(trim.something_ended(3, 1, 0));  // one went while another came
+  EXPECT_TRUE(trim.something_ended(3, 1, 1));  // a directory went while another came
 }
 
 TEST(MemoryTrim, TrimmingKeepsWhatIsLive) {
